@@ -1,0 +1,169 @@
+// One client connection: reads requests, answers them in order, and may
+// become a long-lived event stream.
+//
+// Life of a connection:
+//
+//   Request --(a route calls start_stream)--> Stream
+//      |                                         |
+//      +--(error, "Connection: close", EOF)--> Draining --(flushed)--> Lingering
+//                                                |                       |
+//                                           (peer gone)            (EOF or timeout)
+//                                                +------> closed <-------+
+//
+// Output is never written from here directly: respond() and send() append
+// to the OutputBuffer and ask the Server to flush this connection before the
+// loop sleeps. Only the Server closes the fd (see Server::close_later).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "activity_list.h"
+#include "chunked_decoder.h"
+#include "http_parser.h"
+#include "hub.h"
+#include "http_response.h"
+#include "output_buffer.h"
+#include "socket.h"
+#include "timer_queue.h"
+
+namespace sse {
+
+class Server;
+
+// Bytes read from the socket per read() call.
+inline constexpr std::size_t kReadChunkBytes = 16 * 1024;
+// Once this much response output is waiting, pipelined requests wait too:
+// a client that sends requests but never reads answers cannot fill memory.
+inline constexpr std::size_t kResponseHighWaterBytes = 1024 * 1024;
+// After the last response of a closing connection, its input is read and
+// discarded for at most this long, so the kernel does not answer the
+// client's unread request bytes with a reset that would destroy our answer.
+inline constexpr Millis kLingerMs = 2000;
+
+class Connection : public StreamSink {
+public:
+    enum class Phase { Request, Stream, Draining, Lingering, Closed };
+    // What the connection's timer is waiting for outside the Stream phase.
+    enum class Deadline { None, Idle, Header, Body, Drain, Linger };
+
+    Connection(Server& server, UniqueFd fd, const SocketAddress& peer);
+    ~Connection() override;
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    int fd() const { return fd_.get(); }
+    const SocketAddress& peer() const { return peer_; }
+    Phase phase() const { return phase_; }
+    bool is_stream() const { return phase_ == Phase::Stream; }
+    bool is_closed() const { return phase_ == Phase::Closed; }
+
+    // Called by the loop with the epoll events of this fd.
+    void on_events(std::uint32_t events);
+    // Writes queued output; called by the Server's flush pass and on EPOLLOUT.
+    void flush();
+
+    // --- For route handlers, while they handle this connection's request ---
+
+    // Queues the answer to the current request (the body is left out for
+    // HEAD). A response with `close` set ends the connection after it.
+    void respond(Response response);
+    // Answers the current request with a text/event-stream head plus
+    // `extra_headers`, then the stream's "retry:" hint; from then on the
+    // connection is a Stream. Returns false for HEAD, which gets the head
+    // only and stays a normal request.
+    bool start_stream(const std::vector<std::pair<std::string, std::string>>& extra_headers = {});
+
+    // --- For streams ---
+
+    // Queues bytes on the stream (shared chunk, or bytes of its own).
+    void send(const ChunkRef& chunk);
+    void send(std::string bytes);
+    // Sends what is queued, then closes.
+    void end_stream();
+    // StreamSink, for the hub: queue an event, dropping a subscriber whose
+    // pending output passes --max-buffer; finish() ends the stream.
+    void deliver(const ChunkRef& chunk) override;
+    void finish() override { end_stream(); }
+    // Closes at once, dropping queued output (the peer is gone or too slow).
+    void abort();
+
+    std::size_t pending_bytes() const { return output_.pending_bytes(); }
+
+    // The connection's one timer. Outside the Stream phase it holds the
+    // current Deadline; a stream's owner may use it (e.g. /random's next
+    // tick). Cancelled when the connection closes.
+    TimerId& timer() { return timer_; }
+
+    std::uint64_t bytes_sent() const { return bytes_sent_; }
+    Millis request_started() const { return request_started_; }
+    const std::string& log_method() const { return log_method_; }
+    const std::string& log_target() const { return log_target_; }
+
+    // Lets the owner of a stream clean up (unsubscribe) when it ends.
+    void set_on_close(std::function<void()> on_close) { on_close_ = std::move(on_close); }
+
+private:
+    friend class Server;
+
+    void on_readable();
+    void on_peer_closed();
+    void process_input();
+    // Handles the request at the front of input_; false when it must wait.
+    bool handle_next_request();
+    bool read_body(const Request& request, std::size_t head_length, std::size_t& raw_length);
+    static bool request_needs_body(std::string_view method);
+    void answer_expectation(const Request& request);
+    void set_deadline(Deadline deadline);
+    void on_deadline();
+    void dispatch(const Request& request, std::string_view body);
+    void fail(int status, std::string_view reason);
+    void begin_draining();
+    void begin_lingering();
+    void update_interest();
+    void queue_output();
+    void release_input();
+
+    Server& server_;
+    UniqueFd fd_;
+    SocketAddress peer_;
+    Phase phase_ = Phase::Request;
+    std::string input_;           // received, not yet consumed request bytes
+    OutputBuffer output_;
+    TimerId timer_;
+    Deadline deadline_ = Deadline::None;
+    TimerId age_timer_;           // --max-stream-age
+    ActivityNode activity_;       // a stream's place in the heartbeat list
+    std::function<void()> on_close_;
+    // Exists only while a chunked request body is being read.
+    struct ChunkedBody {
+        ChunkedDecoder decoder;
+        std::string data;           // decoded so far
+        std::size_t consumed = 0;   // raw body bytes the decoder used
+    };
+    std::unique_ptr<ChunkedBody> chunked_;
+
+    // The request being answered (valid while a handler runs).
+    Millis request_started_ = 0;
+    std::uint64_t bytes_sent_ = 0;
+    std::string log_method_;      // kept only with --access-log
+    std::string log_target_;
+    bool expectation_answered_ = false;  // "100 Continue" (or 417) sent
+    bool request_is_head_ = false;
+    bool request_keep_alive_ = true;
+    int request_version_minor_ = 1;
+    bool responded_ = false;
+
+    std::uint32_t interest_ = 0;   // epoll events currently registered
+    bool want_write_ = false;      // the socket was full at the last flush
+    bool input_paused_ = false;    // too much output waiting: stop reading
+    bool peer_closed_ = false;     // EOF seen while in Request phase
+    bool in_pending_ = false;      // linked into the Server's flush list
+    bool streamed_ = false;        // became a stream (for the access log)
+};
+
+}  // namespace sse

@@ -1,0 +1,43 @@
+// The demo topics, so that `make && ./sse-server` shows live data at once:
+// "news" (a headline), "weather" (JSON) and "stock" (JSON, a random walk),
+// each published through the hub at random intervals of 1-5 s, driven by
+// the scheduler like everything else.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+
+#include "timer_queue.h"
+
+namespace sse {
+
+class EventLoop;
+class Hub;
+
+inline constexpr Millis kDemoMinPauseMs = 1000;
+inline constexpr Millis kDemoMaxPauseMs = 5000;
+
+class DemoFeeds {
+public:
+    DemoFeeds(EventLoop& loop, Hub& hub, std::uint64_t seed);
+
+    // Starts the three feeds.
+    void start();
+
+    // One payload of each feed (public for tests).
+    std::string next_headline();
+    std::string next_weather();
+    std::string next_stock();
+
+private:
+    void schedule(const char* topic, std::string (DemoFeeds::*make)());
+
+    EventLoop& loop_;
+    Hub& hub_;
+    std::mt19937_64 rng_;
+    double price_ = 123.45;
+    std::size_t headline_ = 0;
+};
+
+}  // namespace sse

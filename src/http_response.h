@@ -1,0 +1,40 @@
+// Building HTTP/1.1 responses: status lines, headers, error bodies.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sse {
+
+struct Response {
+    int status = 200;
+    std::string content_type;   // empty: no Content-Type header
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+    bool close = false;         // the connection ends after this response
+
+    // A short text/plain response, e.g. error(404, "no such file").
+    static Response text(int status, std::string_view message);
+};
+
+// How the response speaks about the connection.
+enum class ConnectionHeader {
+    None,       // HTTP/1.1 keep-alive is the default: say nothing
+    KeepAlive,  // an HTTP/1.0 client asked to keep the connection
+    Close,      // the server closes after this response
+};
+
+// "Not Found" for 404, and so on; "Unknown" for codes it does not know.
+std::string_view status_text(int status);
+
+// The status line and header fields, ending with the empty line. The body
+// length is announced even for HEAD, where the body itself is not sent.
+std::string format_head(const Response& response, ConnectionHeader connection);
+
+// The current time as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"),
+// formatted at most once per second.
+std::string_view http_date();
+
+}  // namespace sse

@@ -1,0 +1,217 @@
+#include "pubsub_api.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "connection.h"
+#include "event_stream.h"
+#include "server.h"
+#include "url.h"
+
+namespace sse {
+
+namespace {
+
+std::uint64_t wall_clock_ms() {
+    using namespace std::chrono;
+    return static_cast<std::uint64_t>(
+        duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+std::string_view header_value(const Request& request, std::string_view name) {
+    const Header* header = request.find(name);
+    return header ? header->value : std::string_view{};
+}
+
+}  // namespace
+
+std::optional<EventId> resume_position(const Request& request) {
+    if (const Header* header = request.find("Last-Event-ID")) return parse_event_id(header->value);
+    if (std::optional<std::string> param = query_param(request.query, "lastEventId")) {
+        return parse_event_id(*param);
+    }
+    return std::nullopt;
+}
+
+bool parse_topic_list(std::string_view list, std::vector<std::string>& topics, std::string& error) {
+    topics.clear();
+    while (true) {
+        std::size_t comma = list.find(',');
+        std::string_view name = list.substr(0, comma);
+        if (!is_valid_topic(name)) {
+            error = "invalid topic name in type= (1-64 of A-Z a-z 0-9 _ . -)";
+            return false;
+        }
+        if (std::find(topics.begin(), topics.end(), name) == topics.end()) {
+            if (topics.size() == kMaxTopicsPerStream) {
+                error = "too many topics in type= (at most " + std::to_string(kMaxTopicsPerStream) + ")";
+                return false;
+            }
+            topics.emplace_back(name);
+        }
+        if (comma == std::string_view::npos) return true;
+        list.remove_prefix(comma + 1);
+    }
+}
+
+bool constant_time_equals(std::string_view a, std::string_view b) {
+    std::size_t length = std::max(a.size(), b.size());
+    unsigned char difference = a.size() == b.size() ? 0 : 1;
+    for (std::size_t i = 0; i < length; ++i) {
+        unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+        unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+        difference |= static_cast<unsigned char>(x ^ y);
+    }
+    return difference == 0;
+}
+
+PubSubApi::PubSubApi(Server& server, Hub& hub)
+    : server_(server), hub_(hub), cors_(server.options().cors_origins) {}
+
+void PubSubApi::install() {
+    Router& router = server_.router();
+    router.add("GET", "/latest", [this](Connection& c, const Request& r, std::string_view) {
+        subscribe_many(c, r);
+    });
+    router.add_prefix("GET", "/latest/", [this](Connection& c, const Request& r, std::string_view) {
+        subscribe_one(c, r);
+    });
+    router.add(
+        "POST", "/publish", [this](Connection& c, const Request& r, std::string_view body) { publish(c, r, body); },
+        [this](Connection& c, const Request& r) { return authorize(c, r) && topic_param(c, r).has_value(); });
+    router.add("DELETE", "/publish", [this](Connection& c, const Request& r, std::string_view) {
+        end_topic(c, r);
+    });
+    router.add_prefix("OPTIONS", "/latest", [this](Connection& c, const Request& r, std::string_view) {
+        preflight(c, r, "GET");
+    });
+    router.add("OPTIONS", "/publish", [this](Connection& c, const Request& r, std::string_view) {
+        preflight(c, r, "POST, DELETE");
+    });
+}
+
+void PubSubApi::subscribe_one(Connection& connection, const Request& request) {
+    std::optional<std::string> topic = percent_decode(request.path.substr(std::string_view("/latest/").size()));
+    if (!topic || !is_valid_topic(*topic)) {
+        answer(connection, request, 400, "invalid topic name (1-64 of A-Z a-z 0-9 _ . -)");
+        return;
+    }
+    subscribe(connection, request, {std::move(*topic)}, false);
+}
+
+void PubSubApi::subscribe_many(Connection& connection, const Request& request) {
+    std::optional<std::string> list = query_param(request.query, "type");
+    if (!list) {
+        answer(connection, request, 400, "missing ?type=topic1,topic2");
+        return;
+    }
+    std::vector<std::string> topics;
+    std::string error;
+    if (!parse_topic_list(*list, topics, error)) {
+        answer(connection, request, 400, error);
+        return;
+    }
+    subscribe(connection, request, std::move(topics), true);
+}
+
+void PubSubApi::subscribe(Connection& connection, const Request& request, std::vector<std::string> topics,
+                          bool multi) {
+    HeaderList cors = cors_.response_headers(header_value(request, "Origin"));
+    if (hub_.all_ended(topics)) {
+        // 204 is how a server tells EventSource to stop reconnecting.
+        Response response;
+        response.status = 204;
+        response.headers = std::move(cors);
+        connection.respond(std::move(response));
+        return;
+    }
+    if (!connection.start_stream(cors)) return;  // HEAD: the head was enough
+    Hub::Subscription* subscription =
+        hub_.subscribe(connection, std::move(topics), multi, resume_position(request));
+    connection.set_on_close([this, subscription] { hub_.unsubscribe(subscription); });
+}
+
+void PubSubApi::publish(Connection& connection, const Request& request, std::string_view body) {
+    if (!authorize(connection, request)) return;
+    std::optional<std::string> topic = topic_param(connection, request);
+    if (!topic) return;
+    std::string name;
+    if (std::optional<std::string> event = query_param(request.query, "event")) {
+        if (!is_valid_topic(*event)) {
+            answer(connection, request, 400, "invalid event name (1-64 of A-Z a-z 0-9 _ . -)");
+            return;
+        }
+        name = std::move(*event);
+    }
+    if (!is_valid_utf8(body)) {
+        answer(connection, request, 400, "event data must be UTF-8");
+        return;
+    }
+    Hub::Published published = hub_.publish(*topic, name, body, wall_clock_ms());
+    answer_json(connection, request,
+                "{\"id\":\"" + published.id.to_string() + "\",\"queued\":" + std::to_string(published.queued) + "}");
+}
+
+void PubSubApi::end_topic(Connection& connection, const Request& request) {
+    if (!authorize(connection, request)) return;
+    std::optional<std::string> topic = topic_param(connection, request);
+    if (!topic) return;
+    std::size_t ended = hub_.end_topic(*topic);
+    answer_json(connection, request,
+                "{\"topic\":\"" + *topic + "\",\"ended_streams\":" + std::to_string(ended) + "}");
+}
+
+void PubSubApi::preflight(Connection& connection, const Request& request, std::string_view methods) {
+    Response response;
+    response.status = 204;
+    response.headers = cors_.preflight_headers(header_value(request, "Origin"), methods);
+    response.headers.emplace_back("Allow", std::string(methods) + ", OPTIONS");
+    connection.respond(std::move(response));
+}
+
+bool PubSubApi::authorize(Connection& connection, const Request& request) {
+    const std::string& token = server_.options().publish_token;
+    if (!token.empty()) {
+        std::string_view given = header_value(request, "Authorization");
+        constexpr std::string_view kScheme = "Bearer ";
+        bool ok = given.size() > kScheme.size() && iequals(given.substr(0, kScheme.size()), kScheme) &&
+                  constant_time_equals(given.substr(kScheme.size()), token);
+        if (!ok) {
+            Response response = Response::text(401, "publishing needs Authorization: Bearer <token>");
+            response.headers.emplace_back("WWW-Authenticate", "Bearer");
+            for (auto& h : cors_.response_headers(header_value(request, "Origin"))) response.headers.push_back(h);
+            connection.respond(std::move(response));
+        }
+        return ok;
+    }
+    if (!connection.peer().is_loopback()) {
+        answer(connection, request, 403, "publishing is only allowed from loopback unless --publish-token is set");
+        return false;
+    }
+    return true;
+}
+
+std::optional<std::string> PubSubApi::topic_param(Connection& connection, const Request& request) {
+    std::optional<std::string> topic = query_param(request.query, "topic");
+    if (!topic || !is_valid_topic(*topic)) {
+        answer(connection, request, 400, "?topic= must name a topic (1-64 of A-Z a-z 0-9 _ . -)");
+        return std::nullopt;
+    }
+    return topic;
+}
+
+void PubSubApi::answer(Connection& connection, const Request& request, int status, std::string_view text) {
+    Response response = Response::text(status, text);
+    response.headers = cors_.response_headers(header_value(request, "Origin"));
+    connection.respond(std::move(response));
+}
+
+void PubSubApi::answer_json(Connection& connection, const Request& request, const std::string& json) {
+    Response response;
+    response.content_type = "application/json";
+    response.body = json + "\n";
+    response.headers = cors_.response_headers(header_value(request, "Origin"));
+    connection.respond(std::move(response));
+}
+
+}  // namespace sse

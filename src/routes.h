@@ -1,0 +1,12 @@
+// The application's URL map: which feature answers which path.
+#pragma once
+
+namespace sse {
+
+class Server;
+class StaticFiles;
+
+// GET/HEAD for any path no other route claims: files from the www folder.
+void install_static_files(Server& server, const StaticFiles& files);
+
+}  // namespace sse

@@ -1,0 +1,246 @@
+#include "server.h"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "event_stream.h"
+#include "log.h"
+
+namespace sse {
+
+Server::Server(EventLoop& loop, const Options& options)
+    : loop_(loop),
+      options_(options),
+      heartbeat_(ChunkRef::make(encode_comment("heartbeat"))),
+      rng_(std::random_device{}()) {}
+
+Server::~Server() {
+    for (auto& connection : connections_) {
+        if (connection) loop_.unwatch(connection->fd());
+    }
+    stop_accepting();
+}
+
+bool Server::start(std::string& error) {
+    ListenOptions listen_options;
+    listen_options.bind = options_.bind;
+    listen_options.port = options_.port;
+    listener_ = listen_tcp(listen_options, bound_, error);
+    if (!listener_) return false;
+    max_connections_ = options_.max_conns;
+    if (max_connections_ == 0) {
+        rlimit limit{};
+        ::getrlimit(RLIMIT_NOFILE, &limit);
+        max_connections_ = limit.rlim_cur > kReservedFds * 2 ? limit.rlim_cur - kReservedFds : kReservedFds;
+    }
+    // One descriptor held in reserve: when accept() fails for lack of
+    // descriptors, closing it lets us accept and close the waiting peer
+    // instead of spinning on a listener that stays readable.
+    spare_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!loop_.watch(listener_.get(), EPOLLIN, [this](std::uint32_t) { on_accept(); })) {
+        error = std::string("epoll_ctl(listener): ") + std::strerror(errno);
+        return false;
+    }
+    loop_.set_before_sleep([this] { return before_sleep(); });
+    return true;
+}
+
+void Server::stop_accepting() {
+    if (!listener_) return;
+    loop_.unwatch(listener_.get());
+    listener_.reset();
+}
+
+void Server::on_accept() {
+    for (int i = 0; i < kMaxAcceptsPerEvent && listener_; ++i) {
+        SocketAddress peer;
+        int fd = accept_connection(listener_.get(), peer);
+        if (fd < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+            ++stats_.accept_errors;
+            Log::error("accept", std::string("accept: ") + std::strerror(errno), loop_.now());
+            if ((errno == EMFILE || errno == ENFILE) && spare_fd_) {
+                spare_fd_.reset();
+                UniqueFd shed(accept_connection(listener_.get(), peer));
+                shed.reset();
+                spare_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+                continue;
+            }
+            return;  // ECONNABORTED and the like: try again on the next event
+        }
+        ++stats_.connections_accepted;
+        if (open_connections_ >= max_connections_) {
+            refuse(fd);
+            continue;
+        }
+        if (static_cast<std::size_t>(fd) >= connections_.size()) connections_.resize(fd + 1);
+        connections_[fd] = std::make_unique<Connection>(*this, UniqueFd(fd), peer);
+        Connection* connection = connections_[fd].get();
+        ++open_connections_;
+        if (!loop_.watch(fd, EPOLLIN | EPOLLRDHUP,
+                         [connection](std::uint32_t events) { connection->on_events(events); })) {
+            connections_[fd].reset();
+            --open_connections_;
+            continue;
+        }
+        connection->interest_ = EPOLLIN | EPOLLRDHUP;
+    }
+}
+
+void Server::refuse(int fd) {
+    // The socket is new, so its send buffer is empty and this small answer
+    // fits at once; nothing is read, so nothing can keep us busy.
+    static const std::string busy = [] {
+        Response response = Response::text(503, "too many connections, try again later");
+        response.headers.emplace_back("Retry-After", std::to_string(kBusyRetryAfterSeconds));
+        return format_head(response, ConnectionHeader::Close) + response.body;
+    }();
+    ::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::close(fd);
+    ++stats_.refused_at_limit;
+    count_response(503);
+    Log::error("max-conns", "connection limit reached (--max-conns " + std::to_string(max_connections_) +
+                                "): answering 503", loop_.now());
+}
+
+void Server::shutdown(Millis deadline_ms) {
+    if (shutting_down_) return;
+    shutting_down_ = true;
+    stop_accepting();
+    for (auto& slot : connections_) {
+        Connection* connection = slot.get();
+        if (!connection || connection->is_closed()) continue;
+        if (connection->is_stream()) {
+            // Clients come back spread over the retry window, to whichever
+            // instance is up by then, and resume with Last-Event-ID.
+            connection->send(encode_retry(jittered_retry_ms()));
+            connection->end_stream();
+        } else if (connection->phase() == Connection::Phase::Request && connection->input_.empty() &&
+                   connection->output_.empty()) {
+            close_later(*connection);
+        }
+    }
+    loop_.add_timer(deadline_ms, [this] { loop_.stop(); });
+}
+
+void Server::mark_pending(Connection& connection) {
+    if (connection.in_pending_ || connection.is_closed()) return;
+    connection.in_pending_ = true;
+    pending_.push_back(connection.fd());
+}
+
+void Server::close_later(Connection& connection) {
+    if (connection.is_closed()) return;
+    connection.phase_ = Connection::Phase::Closed;
+    loop_.cancel_timer(connection.timer_);
+    loop_.cancel_timer(connection.age_timer_);
+    streams_.remove(connection.activity_);
+    closing_.push_back(connection.fd());
+}
+
+bool Server::before_sleep() {
+    flush_pending();
+    reap_closed();
+    if (shutting_down_ && open_connections_ == 0) loop_.stop();
+    return !pending_.empty();
+}
+
+void Server::flush_pending() {
+    std::size_t count = std::min(pending_.size(), kMaxFlushesPerPass);
+    for (std::size_t i = 0; i < count; ++i) {
+        int fd = pending_[i];
+        Connection* connection = connections_[fd].get();
+        // The slot may hold a newer connection on a reused fd, or a closed
+        // one: the in_pending_ flag tells whether this entry is its own.
+        if (!connection || !connection->in_pending_) continue;
+        connection->in_pending_ = false;
+        if (!connection->is_closed()) connection->flush();
+    }
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(count));
+}
+
+void Server::reap_closed() {
+    // A close may trigger another (an on_close handler), so loop until quiet.
+    while (!closing_.empty()) {
+        std::vector<int> batch;
+        batch.swap(closing_);
+        for (int fd : batch) {
+            std::unique_ptr<Connection> connection = std::move(connections_[fd]);
+            if (!connection) continue;
+            loop_.unwatch(fd);
+            if (connection->on_close_) connection->on_close_();
+            if (connection->streamed_) {
+                Log::access(connection->peer().to_string(), connection->log_method(), connection->log_target(), 200,
+                            connection->bytes_sent(), loop_.now() - connection->request_started());
+            }
+            --open_connections_;
+        }  // the Connection (and its fd) is destroyed here
+    }
+}
+
+void Server::count_response(int status) {
+    int status_class = status / 100;
+    if (status_class >= 1 && status_class <= 5) ++stats_.responses_by_class[status_class];
+}
+
+void Server::count_timeout(Connection::Deadline deadline) {
+    switch (deadline) {
+        case Connection::Deadline::Header: ++stats_.timeouts_header; break;
+        case Connection::Deadline::Body: ++stats_.timeouts_body; break;
+        case Connection::Deadline::Idle: ++stats_.timeouts_idle; break;
+        case Connection::Deadline::Drain: ++stats_.timeouts_drain; break;
+        case Connection::Deadline::Linger:
+        case Connection::Deadline::None: break;
+    }
+}
+
+std::uint32_t Server::jittered_retry_ms() {
+    std::uniform_real_distribution<double> jitter(0.8, 1.2);
+    return static_cast<std::uint32_t>(options_.retry_ms * jitter(rng_));
+}
+
+void Server::stream_started(Connection& connection) {
+    stream_sent(connection);
+    if (options_.max_stream_age_s > 0) {
+        Millis age = static_cast<Millis>(options_.max_stream_age_s) * 1000;
+        connection.age_timer_ = loop_.add_timer(age, [this, &connection] {
+            // End with a fresh retry hint: the client comes back after it
+            // and resumes from its Last-Event-ID.
+            ++stats_.streams_aged_out;
+            connection.send(encode_retry(jittered_retry_ms()));
+            connection.end_stream();
+        });
+    }
+}
+
+void Server::stream_sent(Connection& connection) {
+    streams_.touch(connection.activity_, loop_.now());
+    if (!heartbeat_timer_) arm_heartbeat();
+}
+
+void Server::arm_heartbeat() {
+    ActivityNode* quietest = streams_.oldest();
+    if (!quietest) return;
+    Millis due = quietest->last_active + options_.heartbeat_ms;
+    heartbeat_timer_ = loop_.add_timer(std::max<Millis>(0, due - loop_.now()), [this] {
+        heartbeat_timer_ = TimerId{};
+        send_heartbeats();
+        arm_heartbeat();
+    });
+}
+
+void Server::send_heartbeats() {
+    streams_.visit_idle(loop_.now(), options_.heartbeat_ms, [this](ActivityNode& node) {
+        ++stats_.heartbeats;
+        static_cast<Connection*>(node.owner)->send(heartbeat_);  // touches the node
+    });
+}
+
+}  // namespace sse

@@ -1,0 +1,131 @@
+// The server: accepts connections, owns them, and flushes their output
+// once per loop iteration.
+//
+// Ownership: the Server owns every Connection (indexed by fd) and is the
+// only place that closes one. Handlers never close a connection in the
+// middle of a loop pass; they ask close_later(), and the close happens in
+// the before-sleep hook, after the flush, where nothing refers to it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "activity_list.h"
+#include "connection.h"
+#include "event_loop.h"
+#include "http_parser.h"
+#include "options.h"
+#include "router.h"
+#include "socket.h"
+
+namespace sse {
+
+// At most this many connections are written per flush pass; the rest wait
+// for the next iteration, so a huge fan-out never stalls reading new input.
+inline constexpr std::size_t kMaxFlushesPerPass = 4096;
+// At most this many accept() calls per readiness event, for fairness.
+inline constexpr int kMaxAcceptsPerEvent = 64;
+// Descriptors kept free below the fd limit for the listener, the loop's own
+// fds, files being served and the spare fd: the default --max-conns is the
+// limit less this.
+inline constexpr std::size_t kReservedFds = 64;
+// What a client over --max-conns is told to wait before trying again.
+inline constexpr int kBusyRetryAfterSeconds = 5;
+
+struct ServerStats {
+    std::uint64_t connections_accepted = 0;
+    std::uint64_t requests = 0;
+    std::uint64_t bytes_written = 0;
+    std::uint64_t accept_errors = 0;
+    std::uint64_t slow_subscriber_drops = 0;
+    std::uint64_t heartbeats = 0;
+    std::uint64_t streams_aged_out = 0;
+    std::uint64_t refused_at_limit = 0;
+    std::uint64_t responses_by_class[6] = {};  // [1] = 1xx ... [5] = 5xx
+    std::uint64_t timeouts_header = 0;
+    std::uint64_t timeouts_body = 0;
+    std::uint64_t timeouts_idle = 0;
+    std::uint64_t timeouts_drain = 0;
+};
+
+class Server {
+public:
+    Server(EventLoop& loop, const Options& options);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Binds, listens and starts accepting. False with `error` on failure.
+    bool start(std::string& error);
+    // Stops accepting new connections (the listener is closed).
+    void stop_accepting();
+    // Graceful shutdown: stop accepting, give every stream a final jittered
+    // "retry:" and end it, close idle connections, let requests in progress
+    // finish; stop the loop when all are closed or after `deadline_ms`.
+    void shutdown(Millis deadline_ms);
+    bool shutting_down() const { return shutting_down_; }
+
+    EventLoop& loop() const { return loop_; }
+    Router& router() { return router_; }
+    const Options& options() const { return options_; }
+    const SocketAddress& bound_address() const { return bound_; }
+    ServerStats& stats() { return stats_; }
+    const ServerStats& stats() const { return stats_; }
+    std::size_t connection_count() const { return open_connections_; }
+    std::size_t max_connections() const { return max_connections_; }
+
+    // Links `connection` into the list flushed before the loop sleeps.
+    void mark_pending(Connection& connection);
+    // Closes `connection` at the next safe point.
+    void close_later(Connection& connection);
+    void count_response(int status);
+    void count_timeout(Connection::Deadline deadline);
+
+    // --- streams ---
+    // The --retry-ms hint with +-20% jitter, so that clients of a restarted
+    // server do not all come back in the same instant.
+    std::uint32_t jittered_retry_ms();
+    // A connection became a stream: heartbeats and --max-stream-age start.
+    void stream_started(Connection& connection);
+    // A stream queued bytes: its heartbeat deadline moves.
+    void stream_sent(Connection& connection);
+    std::size_t stream_count() const { return streams_.size(); }
+
+    // A Request to parse into: one per server, since a request is handled
+    // completely before the next one is parsed.
+    Request& scratch_request() { return scratch_request_; }
+
+private:
+    void on_accept();
+    // Answers 503 on a connection over --max-conns, without reading it.
+    void refuse(int fd);
+    bool before_sleep();
+    void flush_pending();
+    void reap_closed();
+    void arm_heartbeat();
+    void send_heartbeats();
+
+    EventLoop& loop_;
+    Options options_;
+    Router router_;
+    UniqueFd listener_;
+    SocketAddress bound_;
+    UniqueFd spare_fd_;   // released to shed a connection when out of fds
+    std::vector<std::unique_ptr<Connection>> connections_;  // indexed by fd
+    std::size_t open_connections_ = 0;
+    std::size_t max_connections_ = 0;
+    bool shutting_down_ = false;
+    std::vector<int> pending_;   // fds with output to flush
+    std::vector<int> closing_;   // fds to close at the next safe point
+    Request scratch_request_;
+    ServerStats stats_;
+    ActivityList streams_;       // open streams, quietest first
+    TimerId heartbeat_timer_;
+    ChunkRef heartbeat_;         // one shared ": heartbeat" comment
+    std::mt19937 rng_;           // retry jitter
+};
+
+}  // namespace sse

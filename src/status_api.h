@@ -1,0 +1,50 @@
+// Endpoints for operators:
+//
+//   GET /healthz          "ok" while the loop runs (for load balancers)
+//   GET /metrics          Prometheus text exposition format
+//   GET /topics           JSON: every topic with subscribers, last id, history
+//   GET /topics/<topic>   JSON: one topic
+//
+// /topics reveals topic names, so it follows the publishing rule (bearer
+// token, or loopback peers only).
+#pragma once
+
+#include <string>
+
+namespace sse {
+
+class Connection;
+class Hub;
+class PubSubApi;
+class Server;
+struct Request;
+
+// How many topics /metrics lists by name; the rest are summed into one
+// series, so the number of series stays bounded whatever clients do.
+inline constexpr std::size_t kMetricsTopTopics = 20;
+
+class StatusApi {
+public:
+    StatusApi(Server& server, Hub& hub, PubSubApi& pubsub);
+
+    // Registers the routes above.
+    void install();
+
+    // The /metrics page (public for tests).
+    std::string render_metrics() const;
+    // One topic as a JSON object.
+    std::string topic_json(const std::string& topic) const;
+
+private:
+    void topics(Connection& connection, const Request& request);
+    void one_topic(Connection& connection, const Request& request);
+
+    Server& server_;
+    Hub& hub_;
+    PubSubApi& pubsub_;
+};
+
+// Resident memory of this process in bytes (from /proc/self/statm), 0 if unknown.
+std::size_t resident_memory_bytes();
+
+}  // namespace sse

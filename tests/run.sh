@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# `make test`: installs what the tests need (when run as root), builds every
+# test binary, runs each suite and ends with one line "N passed, M failed"
+# counting test cases over all suites. Exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/.."
+mkdir -p build/logs
+
+# --- what the tests need -------------------------------------------------
+need_packages=()
+[ -f /usr/include/doctest/doctest.h ] || need_packages+=(doctest-dev)
+if [ ${#need_packages[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "== installing ${need_packages[*]}"
+        apt-get update -q >build/logs/apt.log 2>&1
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_packages[@]}" >>build/logs/apt.log 2>&1 \
+            || { echo "apt-get install failed, see build/logs/apt.log"; echo "0 passed, 1 failed"; exit 1; }
+    else
+        echo "make test needs: ${need_packages[*]} (Debian: sudo apt-get install ${need_packages[*]})"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+fi
+
+# --- build ---------------------------------------------------------------
+echo "== building"
+if ! make -j"$(nproc)" test-binaries >build/logs/build.log 2>&1; then
+    tail -40 build/logs/build.log
+    echo "build failed, see build/logs/build.log"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+# --- run -----------------------------------------------------------------
+total_passed=0
+total_failed=0
+
+# run_suite NAME COMMAND...: runs a doctest binary and adds up its test cases.
+run_suite() {
+    local name=$1; shift
+    local log=build/logs/$name.log
+    echo "== $name"
+    "$@" >"$log" 2>&1
+    local status=$?
+    local line
+    line=$(grep -E '^\[doctest\] test cases:' "$log" | tail -1)
+    local passed failed
+    passed=$(echo "$line" | sed -nE 's/.*\| *([0-9]+) passed.*/\1/p')
+    failed=$(echo "$line" | sed -nE 's/.*\| *([0-9]+) failed.*/\1/p')
+    passed=${passed:-0}
+    failed=${failed:-0}
+    if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+        failed=1   # crashed, leaked or exited badly without a doctest verdict
+    fi
+    if [ "$failed" -ne 0 ]; then
+        grep -vE '^\[doctest\] (doctest version|run with)' "$log" | tail -60
+    fi
+    echo "   $name: $passed passed, $failed failed (log: $log)"
+    total_passed=$((total_passed + passed))
+    total_failed=$((total_failed + failed))
+}
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+run_suite unit build/unit-tests
+run_suite integration env SSE_SERVER_BIN=./sse-server build/integration-tests
+run_suite unit-asan build/asan/unit-tests
+run_suite integration-asan env SSE_SERVER_BIN=build/asan/sse-server build/integration-tests
+
+echo "$total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ]

@@ -1,0 +1,209 @@
+// The hub with fake sinks: delivery, shared encoding, replay, reset, ending.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "event_stream.h"
+#include "hub.h"
+
+using sse::ChunkRef;
+using sse::EventId;
+using sse::Hub;
+using sse::HubLimits;
+
+namespace {
+
+constexpr std::uint64_t kStart = 1'700'000'000'000;
+
+struct FakeSink : sse::StreamSink {
+    std::vector<ChunkRef> received;
+    bool finished = false;
+    void deliver(const ChunkRef& chunk) override { received.push_back(chunk); }
+    void finish() override { finished = true; }
+
+    std::string text() const {
+        std::string all;
+        for (const ChunkRef& c : received) all += c.bytes();
+        return all;
+    }
+    // The ids on the wire, in order ("" for events without one).
+    std::vector<std::string> ids() const {
+        std::vector<std::string> out;
+        for (const ChunkRef& c : received) {
+            std::string_view b = c.bytes();
+            if (b.starts_with("id: ")) out.emplace_back(b.substr(4, b.find('\n') - 4));
+            else out.emplace_back("");
+        }
+        return out;
+    }
+};
+
+HubLimits limits(std::size_t per_topic = 1000) {
+    HubLimits l;
+    l.history_per_topic = per_topic;
+    return l;
+}
+
+}  // namespace
+
+TEST_CASE("topic names: 1-64 of A-Z a-z 0-9 _ . -") {
+    CHECK(sse::is_valid_topic("news"));
+    CHECK(sse::is_valid_topic("a.b-c_D9"));
+    CHECK(sse::is_valid_topic(std::string(64, 'x')));
+    CHECK_FALSE(sse::is_valid_topic(""));
+    CHECK_FALSE(sse::is_valid_topic(std::string(65, 'x')));
+    for (const char* bad : {"a b", "a/b", "a\nb", "a%20", "caf\xc3\xa9", "a,b", "a:b"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(sse::is_valid_topic(bad));
+    }
+}
+
+TEST_CASE("a publish reaches single- and multi-topic streams in their wire forms") {
+    Hub hub(limits(), kStart);
+    FakeSink single, multi, other;
+    auto* a = hub.subscribe(single, {"news"}, false, std::nullopt);
+    auto* b = hub.subscribe(multi, {"news", "stock"}, true, std::nullopt);
+    auto* c = hub.subscribe(other, {"weather"}, false, std::nullopt);
+
+    Hub::Published p = hub.publish("news", "", "hello", kStart + 5);
+    CHECK(p.queued == 2);
+    CHECK(p.id == EventId{kStart + 5, 0});
+    REQUIRE(single.received.size() == 1);
+    REQUIRE(multi.received.size() == 1);
+    CHECK(other.received.empty());
+    CHECK(single.text() == "id: " + p.id.to_string() + "\ndata: hello\n\n");
+    CHECK(multi.text() == "id: " + p.id.to_string() + "\nevent: news\ndata: hello\n\n");
+
+    // A publisher-named event carries its name on both kinds of stream.
+    hub.publish("news", "alert", "x", kStart + 6);
+    CHECK(single.received.back().bytes().find("event: alert\n") != std::string_view::npos);
+    CHECK(multi.received.back().bytes().find("event: alert\n") != std::string_view::npos);
+    hub.unsubscribe(a);
+    hub.unsubscribe(b);
+    hub.unsubscribe(c);
+}
+
+TEST_CASE("one event is encoded once: every subscriber gets the same bytes") {
+    Hub hub(limits(), kStart);
+    std::vector<FakeSink> sinks(100);
+    std::vector<Hub::Subscription*> subs;
+    for (auto& sink : sinks) subs.push_back(hub.subscribe(sink, {"t"}, false, std::nullopt));
+    hub.publish("t", "", "shared", kStart);
+    const char* first = sinks[0].received.at(0).bytes().data();
+    for (auto& sink : sinks) CHECK(sink.received.at(0).bytes().data() == first);
+    CHECK(hub.stats().delivered == 100);
+    for (auto* s : subs) hub.unsubscribe(s);
+}
+
+TEST_CASE("Last-Event-ID replays exactly what was missed, then live") {
+    Hub hub(limits(), kStart);
+    std::vector<EventId> ids;
+    for (int i = 0; i < 10; ++i) ids.push_back(hub.publish("t", "", std::to_string(i), kStart + i).id);
+
+    FakeSink sink;
+    auto* s = hub.subscribe(sink, {"t"}, false, ids[6]);
+    hub.publish("t", "", "live", kStart + 100);
+    std::vector<std::string> expected = {ids[7].to_string(), ids[8].to_string(), ids[9].to_string(),
+                                         hub.last_id().to_string()};
+    CHECK(sink.ids() == expected);
+    CHECK(hub.stats().replays == 1);
+
+    FakeSink up_to_date;
+    auto* u = hub.subscribe(up_to_date, {"t"}, false, hub.last_id());
+    CHECK(up_to_date.received.empty());  // nothing missed, nothing sent
+    hub.unsubscribe(s);
+    hub.unsubscribe(u);
+}
+
+TEST_CASE("a multi-topic stream replays all its topics merged in id order") {
+    Hub hub(limits(), kStart);
+    EventId start = hub.publish("a", "", "a0", kStart).id;
+    std::vector<std::string> expected;
+    for (int i = 1; i <= 30; ++i) {
+        const char* topic = i % 3 == 0 ? "a" : (i % 3 == 1 ? "b" : "c");
+        EventId id = hub.publish(topic, "", std::to_string(i), kStart + i).id;
+        if (topic[0] != 'c') expected.push_back(id.to_string());  // c is not subscribed
+    }
+    FakeSink sink;
+    auto* s = hub.subscribe(sink, {"a", "b"}, true, start);
+    CHECK(sink.ids() == expected);
+    hub.unsubscribe(s);
+}
+
+TEST_CASE("an evicted gap sends one reset, then everything held") {
+    Hub hub(limits(3), kStart);
+    std::vector<EventId> ids;
+    for (int i = 0; i < 6; ++i) ids.push_back(hub.publish("t", "", std::to_string(i), kStart + i).id);
+    FakeSink sink;
+    auto* s = hub.subscribe(sink, {"t"}, false, ids[1]);  // 2 was evicted
+    REQUIRE(sink.received.size() == 4);
+    std::string reset(sink.received[0].bytes());
+    CHECK(reset.starts_with("event: reset\n"));
+    CHECK(reset.find("\"oldest\":\"" + ids[3].to_string() + "\"") != std::string::npos);
+    CHECK(reset.find(ids[1].to_string()) == std::string::npos);  // never echoes Last-Event-ID
+    CHECK(sink.ids() == std::vector<std::string>{"", ids[3].to_string(), ids[4].to_string(), ids[5].to_string()});
+    CHECK(hub.stats().resets == 1);
+    hub.unsubscribe(s);
+}
+
+TEST_CASE("ids from the future or from before a restart are answered with reset") {
+    Hub before(limits(), kStart);
+    EventId old_id = before.publish("t", "", "old", kStart).id;
+
+    Hub after(limits(), kStart + 60'000);  // a restart one minute later
+    EventId new_id = after.publish("t", "", "new", kStart + 60'001).id;
+    CHECK(new_id > old_id);
+
+    FakeSink from_old_run;
+    auto* s1 = after.subscribe(from_old_run, {"t"}, false, old_id);
+    REQUIRE(from_old_run.received.size() == 2);
+    CHECK(from_old_run.received[0].bytes().find("\"reason\":\"gap\"") != std::string_view::npos);
+
+    FakeSink from_future;
+    auto* s2 = after.subscribe(from_future, {"t"}, false, EventId{kStart + 999'999, 0});
+    REQUIRE(from_future.received.size() == 2);
+    CHECK(from_future.received[0].bytes().find("\"reason\":\"unknown-id\"") != std::string_view::npos);
+    after.unsubscribe(s1);
+    after.unsubscribe(s2);
+}
+
+TEST_CASE("ending topics finishes the streams whose topics all ended") {
+    Hub hub(limits(), kStart);
+    FakeSink news_only, news_and_stock;
+    auto* a = hub.subscribe(news_only, {"news"}, false, std::nullopt);
+    auto* b = hub.subscribe(news_and_stock, {"news", "stock"}, true, std::nullopt);
+
+    CHECK(hub.end_topic("news") == 1);
+    CHECK(news_only.finished);
+    CHECK_FALSE(news_and_stock.finished);
+    CHECK(hub.all_ended(std::vector<std::string>{"news"}));
+    CHECK_FALSE(hub.all_ended(std::vector<std::string>{"news", "stock"}));
+
+    CHECK(hub.end_topic("stock") == 1);
+    CHECK(news_and_stock.finished);
+
+    hub.publish("news", "", "back", kStart);  // publishing revives a topic
+    CHECK_FALSE(hub.all_ended(std::vector<std::string>{"news"}));
+    hub.unsubscribe(a);
+    hub.unsubscribe(b);
+}
+
+TEST_CASE("topics without subscribers or history cost nothing") {
+    Hub hub(limits(), kStart);
+    std::vector<FakeSink> sinks(500);
+    std::vector<Hub::Subscription*> subs;
+    for (std::size_t i = 0; i < sinks.size(); ++i) {
+        subs.push_back(hub.subscribe(sinks[i], {"random-" + std::to_string(i), "shared"}, true, std::nullopt));
+    }
+    CHECK(hub.topic_count() == 501);
+    CHECK(hub.subscribers("shared") == 500);
+    // Unsubscribing in a scattered order exercises the swap-with-last removal.
+    for (std::size_t i = 0; i < subs.size(); i += 2) hub.unsubscribe(subs[i]);
+    CHECK(hub.subscribers("shared") == 250);
+    hub.publish("shared", "", "x", kStart);
+    for (std::size_t i = 1; i < sinks.size(); i += 2) CHECK(sinks[i].received.size() == 1);
+    for (std::size_t i = 1; i < subs.size(); i += 2) hub.unsubscribe(subs[i]);
+    CHECK(hub.topic_count() == 0);
+    CHECK(hub.history().topics() == 1);  // only "shared" holds an event
+}
