@@ -19,7 +19,12 @@ Connection::Connection(Server& server, UniqueFd fd, const SocketAddress& peer)
     set_deadline(Deadline::Idle);
 }
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+    // Normally Server::close_later has cancelled these already; this keeps
+    // a connection destroyed any other way from leaving a timer behind.
+    server_.loop().cancel_timer(timer_);
+    server_.loop().cancel_timer(age_timer_);
+}
 
 void Connection::on_events(std::uint32_t events) {
     if (is_closed()) return;

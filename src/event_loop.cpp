@@ -107,32 +107,34 @@ void EventLoop::on_timerfd() {
 }
 
 bool EventLoop::run() {
-    running_ = true;
-    epoll_event events[kMaxEventsPerWait];
-    while (running_) {
-        std::uint64_t busy_start = monotonic_ns();
-        bool more_work = before_sleep_ ? before_sleep_() : false;
-        if (!running_) break;
-        arm_timerfd();
-        busy_ns_ += monotonic_ns() - busy_start;
-
-        int ready = ::epoll_wait(epoll_fd_, events, kMaxEventsPerWait, more_work ? 0 : -1);
-        busy_start = monotonic_ns();
-        now_ = static_cast<Millis>(busy_start / 1'000'000u);
-        if (ready < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        for (int i = 0; i < ready; ++i) {
-            int fd = events[i].data.fd;
-            // A handler earlier in this batch may have unwatched this fd.
-            if (static_cast<std::size_t>(fd) < handlers_.size() && handlers_[fd]) {
-                IoHandler& handler = handlers_[fd];
-                handler(events[i].events);
-            }
-        }
-        busy_ns_ += monotonic_ns() - busy_start;
+    stopped_ = false;
+    while (!stopped_) {
+        if (!run_once(-1)) return false;
     }
+    return true;
+}
+
+bool EventLoop::run_once(int timeout_ms) {
+    std::uint64_t busy_start = monotonic_ns();
+    bool more_work = before_sleep_ ? before_sleep_() : false;
+    if (stopped_) return true;  // the hook may stop the loop: do not sleep then
+    arm_timerfd();
+    busy_ns_ += monotonic_ns() - busy_start;
+
+    epoll_event events[kMaxEventsPerWait];
+    int ready = ::epoll_wait(epoll_fd_, events, kMaxEventsPerWait, more_work ? 0 : timeout_ms);
+    busy_start = monotonic_ns();
+    now_ = static_cast<Millis>(busy_start / 1'000'000u);
+    if (ready < 0) return errno == EINTR;
+    for (int i = 0; i < ready; ++i) {
+        int fd = events[i].data.fd;
+        // A handler earlier in this batch may have unwatched this fd.
+        if (static_cast<std::size_t>(fd) < handlers_.size() && handlers_[fd]) {
+            IoHandler& handler = handlers_[fd];
+            handler(events[i].events);
+        }
+    }
+    busy_ns_ += monotonic_ns() - busy_start;
     return true;
 }
 

@@ -51,7 +51,11 @@ public:
 
     // Runs until stop(). Returns false if epoll itself failed.
     bool run();
-    void stop() { running_ = false; }
+    // Runs one iteration, waiting at most `timeout_ms` for events (-1: no
+    // limit). For tests and fuzzers that drive the loop step by step.
+    // Returns false if epoll itself failed.
+    bool run_once(int timeout_ms);
+    void stop() { stopped_ = true; }
 
     // The time at the start of the current iteration: cached, because
     // reading the clock for every timer and every event costs for nothing.
@@ -77,7 +81,7 @@ private:
     Millis armed_deadline_ = -1;        // what timer_fd_ is set for, -1: nothing
     BeforeSleep before_sleep_;
     Millis now_ = 0;
-    bool running_ = false;
+    bool stopped_ = false;
     std::uint64_t busy_ns_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -27,13 +28,16 @@
 
 namespace {
 
-// The www folder beside the executable, so ./sse-server works from anywhere.
+// The www folder beside the executable, so ./sse-server works from any
+// directory; else ./www (for builds placed elsewhere, such as build/asan/).
 std::string default_www() {
     std::vector<char> path(4096);
     ssize_t n = ::readlink("/proc/self/exe", path.data(), path.size() - 1);
     if (n <= 0) return "www";
     std::string exe(path.data(), static_cast<std::size_t>(n));
-    return exe.substr(0, exe.rfind('/') + 1) + "www";
+    std::string beside = exe.substr(0, exe.rfind('/') + 1) + "www";
+    struct stat info {};
+    return ::stat(beside.c_str(), &info) == 0 && S_ISDIR(info.st_mode) ? beside : "www";
 }
 
 std::string display_url(const sse::Options& options, const sse::SocketAddress& bound) {
@@ -125,7 +129,7 @@ int main(int argc, char** argv) {
         server.shutdown(options.shutdown_ms);
     });
 
-    sse::Log::info("sse-server " + std::string(sse::kVersion) + " on " + server.bound_address().to_string() +
+    sse::Log::info("version " + std::string(sse::kVersion) + " on " + server.bound_address().to_string() +
                    ": max-conns " + std::to_string(server.max_connections()) + ", history " +
                    std::to_string(options.history) + " per topic, heartbeat " + std::to_string(options.heartbeat_ms) +
                    " ms, publishing " + (options.publish_token.empty() ? "from loopback" : "with token") +

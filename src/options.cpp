@@ -80,7 +80,7 @@ const std::vector<Flag>& flags() {
              return std::string();
          }},
         {"network", "--www", "DIR", "folder of static files served at /",
-         [](const Options&) { return std::string("www/ beside the executable"); },
+         [](const Options&) { return std::string("www/ beside the executable, else ./www"); },
          [](Options& o, std::string_view v) { return set_text(o.www, v, "a folder"); }},
 
         {"streams", "--retry-ms", "MS", "reconnection delay sent to browsers, jittered +-20% per stream",

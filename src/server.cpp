@@ -19,7 +19,9 @@ Server::Server(EventLoop& loop, const Options& options)
     : loop_(loop),
       options_(options),
       heartbeat_(ChunkRef::make(encode_comment("heartbeat"))),
-      rng_(std::random_device{}()) {}
+      rng_(std::random_device{}()) {
+    loop_.set_before_sleep([this] { return before_sleep(); });
+}
 
 Server::~Server() {
     for (auto& connection : connections_) {
@@ -48,7 +50,6 @@ bool Server::start(std::string& error) {
         error = std::string("epoll_ctl(listener): ") + std::strerror(errno);
         return false;
     }
-    loop_.set_before_sleep([this] { return before_sleep(); });
     return true;
 }
 
@@ -63,10 +64,11 @@ void Server::on_accept() {
         SocketAddress peer;
         int fd = accept_connection(listener_.get(), peer);
         if (fd < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+            int error = errno;
+            if (error == EAGAIN || error == EWOULDBLOCK) return;
             ++stats_.accept_errors;
-            Log::error("accept", std::string("accept: ") + std::strerror(errno), loop_.now());
-            if ((errno == EMFILE || errno == ENFILE) && spare_fd_) {
+            Log::error("accept", std::string("accept: ") + std::strerror(error), loop_.now());
+            if ((error == EMFILE || error == ENFILE) && spare_fd_) {
                 spare_fd_.reset();
                 UniqueFd shed(accept_connection(listener_.get(), peer));
                 shed.reset();
@@ -80,18 +82,26 @@ void Server::on_accept() {
             refuse(fd);
             continue;
         }
-        if (static_cast<std::size_t>(fd) >= connections_.size()) connections_.resize(fd + 1);
-        connections_[fd] = std::make_unique<Connection>(*this, UniqueFd(fd), peer);
-        Connection* connection = connections_[fd].get();
-        ++open_connections_;
-        if (!loop_.watch(fd, EPOLLIN | EPOLLRDHUP,
-                         [connection](std::uint32_t events) { connection->on_events(events); })) {
-            connections_[fd].reset();
-            --open_connections_;
-            continue;
-        }
-        connection->interest_ = EPOLLIN | EPOLLRDHUP;
+        add_connection(fd, peer);
     }
+}
+
+bool Server::add_connection(int fd, const SocketAddress& peer) {
+    if (static_cast<std::size_t>(fd) >= connections_.size()) connections_.resize(fd + 1);
+    connections_[fd] = std::make_unique<Connection>(*this, UniqueFd(fd), peer);
+    Connection* connection = connections_[fd].get();
+    if (!loop_.watch(fd, EPOLLIN | EPOLLRDHUP,
+                     [connection](std::uint32_t events) { connection->on_events(events); })) {
+        connections_[fd].reset();  // closes the fd
+        return false;
+    }
+    connection->interest_ = EPOLLIN | EPOLLRDHUP;
+    ++open_connections_;
+    return true;
+}
+
+void Server::adopt(UniqueFd fd, const SocketAddress& peer) {
+    add_connection(fd.release(), peer);
 }
 
 void Server::refuse(int fd) {

@@ -60,6 +60,9 @@ public:
 
     // Binds, listens and starts accepting. False with `error` on failure.
     bool start(std::string& error);
+    // Serves an already connected socket as if it had been accepted (used
+    // by the fuzzer, which feeds the server through a socketpair).
+    void adopt(UniqueFd fd, const SocketAddress& peer);
     // Stops accepting new connections (the listener is closed).
     void stop_accepting();
     // Graceful shutdown: stop accepting, give every stream a final jittered
@@ -100,6 +103,7 @@ public:
 
 private:
     void on_accept();
+    bool add_connection(int fd, const SocketAddress& peer);
     // Answers 503 on a connection over --max-conns, without reading it.
     void refuse(int fd);
     bool before_sleep();
