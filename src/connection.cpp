@@ -74,7 +74,7 @@ void Connection::on_peer_closed() {
 }
 
 void Connection::process_input() {
-    while (phase_ == Phase::Request && !input_.empty()) {
+    while (phase_ == Phase::Request && !input_.empty() && !awaiting_) {
         if (output_.pending_bytes() > kResponseHighWaterBytes) {
             input_paused_ = true;   // resumed by flush() once drained
             break;
@@ -189,15 +189,31 @@ void Connection::dispatch(const Request& request, std::string_view body) {
     request_version_minor_ = request.version_minor;
     request_started_ = server_.loop().now();
     responded_ = false;
+    dispatching_ = true;
     server_.router().dispatch(*this, request, body);
+    dispatching_ = false;
     if (!responded_ && phase_ == Phase::Request) {
         respond(Response::text(500, "the handler gave no answer"));
     }
 }
 
+void Connection::defer() {
+    responded_ = true;
+    awaiting_ = true;
+}
+
 void Connection::respond(Response response) {
     responded_ = true;
     if (phase_ != Phase::Request) return;
+    if (awaiting_) {
+        // A deferred answer, from a callback outside any handler: send it,
+        // then go on with requests that were pipelined behind it.
+        awaiting_ = false;
+        respond(std::move(response));
+        // Answered before the handler even returned: its caller goes on.
+        if (phase_ == Phase::Request && !dispatching_) process_input();
+        return;
+    }
     bool keep_alive = request_keep_alive_ && !response.close && !server_.shutting_down();
     ConnectionHeader connection_header = ConnectionHeader::None;
     if (!keep_alive) connection_header = ConnectionHeader::Close;

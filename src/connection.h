@@ -72,6 +72,17 @@ public:
     // Queues the answer to the current request (the body is left out for
     // HEAD). A response with `close` set ends the connection after it.
     void respond(Response response);
+    // The handler will answer later (e.g. when Redis replies): the request
+    // stays current, pipelined requests wait, and respond() may be called
+    // from another callback. Use handle() to find the connection again.
+    void defer();
+    // Names this connection for a later callback; Server::find() returns
+    // nullptr once it has closed, even if its fd number was reused.
+    struct Handle {
+        int fd = -1;
+        std::uint64_t serial = 0;
+    };
+    Handle handle() const { return Handle{fd(), serial_}; }
     // Answers the current request with a text/event-stream head plus
     // `extra_headers`, then the stream's "retry:" hint; from then on the
     // connection is a Stream. Returns false for HEAD, which gets the head
@@ -164,6 +175,9 @@ private:
     bool peer_closed_ = false;     // EOF seen while in Request phase
     bool in_pending_ = false;      // linked into the Server's flush list
     bool streamed_ = false;        // became a stream (for the access log)
+    bool awaiting_ = false;        // a deferred answer is outstanding
+    bool dispatching_ = false;     // a route handler is running
+    std::uint64_t serial_ = 0;     // unique per connection, set by the Server
 };
 
 }  // namespace sse

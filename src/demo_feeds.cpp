@@ -1,11 +1,9 @@
 #include "demo_feeds.h"
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 
 #include "event_loop.h"
-#include "hub.h"
 
 namespace sse {
 
@@ -22,15 +20,10 @@ constexpr const char* kHeadlines[] = {
     "Retry hint spreads reconnections over time",
 };
 
-std::uint64_t wall_clock_ms() {
-    using namespace std::chrono;
-    return static_cast<std::uint64_t>(
-        duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
-}
-
 }  // namespace
 
-DemoFeeds::DemoFeeds(EventLoop& loop, Hub& hub, std::uint64_t seed) : loop_(loop), hub_(hub), rng_(seed) {}
+DemoFeeds::DemoFeeds(EventLoop& loop, Publish publish, std::uint64_t seed)
+    : loop_(loop), publish_(std::move(publish)), rng_(seed) {}
 
 void DemoFeeds::start() {
     schedule("news", &DemoFeeds::next_headline);
@@ -41,7 +34,7 @@ void DemoFeeds::start() {
 void DemoFeeds::schedule(const char* topic, std::string (DemoFeeds::*make)()) {
     std::uniform_int_distribution<Millis> pause(kDemoMinPauseMs, kDemoMaxPauseMs);
     loop_.add_timer(pause(rng_), [this, topic, make] {
-        hub_.publish(topic, "", (this->*make)(), wall_clock_ms());
+        publish_(topic, (this->*make)());
         schedule(topic, make);
     });
 }

@@ -5,22 +5,26 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
+#include <string_view>
 
 #include "timer_queue.h"
 
 namespace sse {
 
 class EventLoop;
-class Hub;
 
 inline constexpr Millis kDemoMinPauseMs = 1000;
 inline constexpr Millis kDemoMaxPauseMs = 5000;
 
 class DemoFeeds {
 public:
-    DemoFeeds(EventLoop& loop, Hub& hub, std::uint64_t seed);
+    // How an event is published: straight into the hub, or through Redis.
+    using Publish = std::function<void(std::string_view topic, const std::string& data)>;
+
+    DemoFeeds(EventLoop& loop, Publish publish, std::uint64_t seed);
 
     // Starts the three feeds.
     void start();
@@ -34,7 +38,7 @@ private:
     void schedule(const char* topic, std::string (DemoFeeds::*make)());
 
     EventLoop& loop_;
-    Hub& hub_;
+    Publish publish_;
     std::mt19937_64 rng_;
     double price_ = 123.45;
     std::size_t headline_ = 0;

@@ -135,4 +135,8 @@ std::vector<std::string> History::topic_names() const {
     return names;
 }
 
+void History::set_floor(EventId floor) {
+    if (total_events_ == 0 && logs_.empty()) forgotten_ = floor;
+}
+
 }  // namespace sse

@@ -64,6 +64,11 @@ public:
     std::size_t events_of(std::string_view topic) const;
     std::size_t bytes_of(std::string_view topic) const;
     std::size_t topics() const { return logs_.size(); }
+    // Moves the floor (the first id that can be replayed) while nothing is
+    // held yet: a hub that loads its history from Redis knows better than
+    // "ids from before my start" what it may have missed.
+    void set_floor(EventId floor);
+
     // The names of the topics that hold events, sorted.
     std::vector<std::string> topic_names() const;
     std::uint64_t evictions() const { return evictions_; }

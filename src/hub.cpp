@@ -17,6 +17,9 @@ struct Hub::Topic {
 struct Hub::Subscription {
     StreamSink* sink = nullptr;
     bool multi = false;
+    // Live events at or below this id were already seen by the client (it
+    // resumed from an id the hub had not read yet); they are skipped.
+    EventId seen_up_to;
     std::vector<std::string> topic_names;
     // Parallel to topic_names: the topic and our index in its vector.
     std::vector<std::pair<Topic*, std::size_t>> slots;
@@ -70,7 +73,7 @@ void Hub::drop_if_unused(Topic& topic) {
 
 Hub::Subscription* Hub::subscribe(StreamSink& sink, std::vector<std::string> topics, bool multi,
                                   std::optional<EventId> last_event_id) {
-    auto* subscription = new Subscription{&sink, multi, std::move(topics), {}};
+    auto* subscription = new Subscription{&sink, multi, EventId{}, std::move(topics), {}};
     subscription->slots.reserve(subscription->topic_names.size());
     for (const std::string& name : subscription->topic_names) {
         Topic& t = topic(name);
@@ -100,7 +103,10 @@ void Hub::unsubscribe(Subscription* subscription) {
 
 void Hub::replay(Subscription& subscription, EventId after) {
     const std::vector<std::string>& names = subscription.topic_names;
-    if (after > ids_.last()) {
+    if (after > last_id() && external_ids_) {
+        // Another instance issued it and our reader has not caught up yet.
+        subscription.seen_up_to = after;
+    } else if (after > last_id()) {
         // An id from the future was never issued by this hub (or by this
         // run of it): the client's position is unknown.
         subscription.sink->deliver(reset_event(names, "unknown-id"));
@@ -129,7 +135,16 @@ ChunkRef Hub::reset_event(std::span<const std::string> topics, std::string_view 
 
 Hub::Published Hub::publish(std::string_view topic_name, std::string_view name, std::string_view data,
                             std::uint64_t wall_ms) {
-    EventId id = ids_.next(wall_ms);
+    return record(ids_.next(wall_ms), topic_name, name, data);
+}
+
+Hub::Published Hub::ingest(EventId id, std::string_view topic_name, std::string_view name, std::string_view data) {
+    if (id <= last_ingested_) return Published{id, 0};
+    last_ingested_ = id;
+    return record(id, topic_name, name, data);
+}
+
+Hub::Published Hub::record(EventId id, std::string_view topic_name, std::string_view name, std::string_view data) {
     std::string id_text = id.to_string();
     StoredEvent event;
     event.id = id;
@@ -141,8 +156,11 @@ Hub::Published Hub::publish(std::string_view topic_name, std::string_view name, 
     Published result{id, 0};
     if (Topic* t = find(topic_name)) {
         t->ended = false;
-        for (Subscription* s : t->subscriptions) s->sink->deliver(s->multi ? event.named : event.plain);
-        result.queued = t->subscriptions.size();
+        for (Subscription* s : t->subscriptions) {
+            if (id <= s->seen_up_to) continue;
+            s->sink->deliver(s->multi ? event.named : event.plain);
+            ++result.queued;
+        }
         drop_if_unused(*t);
     }
     stats_.delivered += result.queued;

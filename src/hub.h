@@ -82,6 +82,17 @@ public:
     // validated `topic` and that `data` is UTF-8.
     Published publish(std::string_view topic, std::string_view name, std::string_view data,
                       std::uint64_t wall_ms);
+    // Records and delivers an event whose id was issued elsewhere (by a
+    // Redis Stream). Ids at or below last_id() are ignored (already seen),
+    // so reading the same entry twice delivers it once.
+    Published ingest(EventId id, std::string_view topic, std::string_view name, std::string_view data);
+
+    // With external ids (Redis), a Last-Event-ID above last_id() may simply
+    // not have been read from the stream yet: it is then honoured (events up
+    // to it are skipped for that stream) instead of answered with a reset.
+    void set_external_ids(bool external) { external_ids_ = external; }
+    // Sets the replay floor while the history is empty (see History).
+    void set_floor(EventId floor) { history_.set_floor(floor); }
 
     // Ends `topic`: streams whose topics have all ended are finished, and
     // is_ended() holds until the topic is published to again. Returns the
@@ -94,7 +105,7 @@ public:
     std::size_t topic_count() const { return topics_.size(); }
     const History& history() const { return history_; }
     const HubStats& stats() const { return stats_; }
-    EventId last_id() const { return ids_.last(); }
+    EventId last_id() const { return external_ids_ ? last_ingested_ : ids_.last(); }
 
     // The names of topics that have subscribers or are ended.
     std::vector<std::string> topic_names() const;
@@ -106,6 +117,7 @@ private:
     void drop_if_unused(Topic& topic);
     void replay(Subscription& subscription, EventId after);
     ChunkRef reset_event(std::span<const std::string> topics, std::string_view reason) const;
+    Published record(EventId id, std::string_view topic, std::string_view name, std::string_view data);
 
     HubLimits limits_;
     IdGenerator ids_;
@@ -113,6 +125,8 @@ private:
     History history_;
     std::unordered_map<std::string, std::unique_ptr<Topic>> topics_;
     HubStats stats_;
+    bool external_ids_ = false;
+    EventId last_ingested_;
 };
 
 }  // namespace sse

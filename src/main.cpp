@@ -19,6 +19,7 @@
 #include "log.h"
 #include "options.h"
 #include "pubsub_api.h"
+#include "redis_bridge.h"
 #include "random_stream.h"
 #include "routes.h"
 #include "server.h"
@@ -107,9 +108,27 @@ int main(int argc, char** argv) {
     sse::Hub hub(limits, wall_clock_ms());
     sse::PubSubApi pubsub(server, hub);
     pubsub.install();
-    sse::StatusApi status(server, hub, pubsub);
+    std::unique_ptr<sse::RedisBridge> redis;
+    if (!options.redis.empty()) {
+        std::string host;
+        std::uint16_t port = 0;
+        if (!sse::parse_host_port(options.redis, host, port)) return fail("--redis expects HOST:PORT");
+        redis = std::make_unique<sse::RedisBridge>(*loop, hub, host, port, options.redis_key, options.history);
+        pubsub.use_redis(redis.get());
+        redis->start();
+    }
+    sse::StatusApi status(server, hub, pubsub, redis.get());
     status.install();
-    sse::DemoFeeds demo(*loop, hub, seed());
+    sse::DemoFeeds demo(
+        *loop,
+        [&](std::string_view topic, const std::string& data) {
+            if (redis) {
+                if (redis->up()) redis->publish(topic, "", data, [](std::optional<sse::EventId>, const std::string&) {});
+            } else {
+                hub.publish(topic, "", data, wall_clock_ms());
+            }
+        },
+        seed());
     if (options.demo) demo.start();
 
     sse::install_static_files(server, *files);

@@ -79,6 +79,21 @@ const std::vector<Flag>& flags() {
              o.bind = std::string(v);
              return std::string();
          }},
+        {"network", "--reuse-port", "", "set SO_REUSEPORT so several instances share one port (one per core)",
+         [](const Options&) { return std::string("off"); },
+         [](Options& o, std::string_view) { o.reuse_port = true; return std::string(); }},
+        {"network", "--redis", "HOST:PORT", "share events with other instances through a Redis Stream",
+         [](const Options&) { return std::string("off: this instance alone"); },
+         [](Options& o, std::string_view v) {
+             std::size_t colon = v.rfind(':');
+             if (colon == std::string_view::npos || colon == 0 || colon + 1 == v.size())
+                 return std::string("expects HOST:PORT, such as 127.0.0.1:6379");
+             o.redis = std::string(v);
+             return std::string();
+         }},
+        {"network", "--redis-key", "NAME", "the Redis Stream's key",
+         [](const Options& o) { return o.redis_key; },
+         [](Options& o, std::string_view v) { return set_text(o.redis_key, v, "a key name"); }},
         {"network", "--www", "DIR", "folder of static files served at /",
          [](const Options&) { return std::string("www/ beside the executable, else ./www"); },
          [](Options& o, std::string_view v) { return set_text(o.www, v, "a folder"); }},

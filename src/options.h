@@ -15,6 +15,9 @@ struct Options {
     // network
     std::string bind = "::";          // all interfaces, IPv6 and IPv4
     std::uint16_t port = 8000;
+    bool reuse_port = false;          // SO_REUSEPORT: several instances, one port
+    std::string redis;                // "host:port": share events through Redis
+    std::string redis_key = "sse:events";
     // streams
     std::uint32_t retry_ms = 3000;    // "retry:" hint, jittered +-20% per stream
     std::uint32_t heartbeat_ms = 15000;

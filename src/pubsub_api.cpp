@@ -5,6 +5,7 @@
 
 #include "connection.h"
 #include "event_stream.h"
+#include "redis_bridge.h"
 #include "server.h"
 #include "url.h"
 
@@ -147,9 +148,44 @@ void PubSubApi::publish(Connection& connection, const Request& request, std::str
         answer(connection, request, 400, "event data must be UTF-8");
         return;
     }
+    if (redis_) {
+        publish_through_redis(connection, request, *topic, name, body);
+        return;
+    }
     Hub::Published published = hub_.publish(*topic, name, body, wall_clock_ms());
     answer_json(connection, request,
                 "{\"id\":\"" + published.id.to_string() + "\",\"queued\":" + std::to_string(published.queued) + "}");
+}
+
+void PubSubApi::publish_through_redis(Connection& connection, const Request& request, const std::string& topic,
+                                      const std::string& name, std::string_view body) {
+    HeaderList cors = cors_.response_headers(header_value(request, "Origin"));
+    if (!redis_->up()) {
+        // Never a silent drop: the publisher learns the event was not taken.
+        Response response = Response::text(503, "redis is unavailable: the event was not published, try again");
+        response.headers = std::move(cors);
+        response.headers.emplace_back("Retry-After", "1");
+        connection.respond(std::move(response));
+        return;
+    }
+    connection.defer();
+    Connection::Handle handle = connection.handle();
+    redis_->publish(topic, name, body,
+                    [this, handle, topic, cors = std::move(cors)](std::optional<EventId> id, const std::string& error) {
+                        Connection* waiting = server_.find(handle);
+                        if (!waiting) return;  // the publisher left; the event stands
+                        Response response;
+                        if (id) {
+                            response.content_type = "application/json";
+                            response.body = "{\"id\":\"" + id->to_string() + "\",\"queued\":" +
+                                            std::to_string(hub_.subscribers(topic)) + "}\n";
+                        } else {
+                            response = Response::text(503, "redis did not take the event: " + error);
+                            response.headers.emplace_back("Retry-After", "1");
+                        }
+                        for (const auto& header : cors) response.headers.push_back(header);
+                        waiting->respond(std::move(response));
+                    });
 }
 
 void PubSubApi::end_topic(Connection& connection, const Request& request) {

@@ -22,6 +22,7 @@
 namespace sse {
 
 class Connection;
+class RedisBridge;
 class Server;
 struct Request;
 
@@ -31,6 +32,8 @@ public:
 
     // Registers the routes above on the server's router.
     void install();
+    // Publishes through a Redis Stream instead of straight into the hub.
+    void use_redis(RedisBridge* bridge) { redis_ = bridge; }
 
     // Answers 401/403 and returns false when the peer may not publish
     // (also used by /topics, which reveals topic names).
@@ -49,10 +52,13 @@ private:
     std::optional<std::string> topic_param(Connection& connection, const Request& request);
     void answer(Connection& connection, const Request& request, int status, std::string_view text);
     void answer_json(Connection& connection, const Request& request, const std::string& json);
+    void publish_through_redis(Connection& connection, const Request& request, const std::string& topic,
+                               const std::string& name, std::string_view body);
 
     Server& server_;
     Hub& hub_;
     CorsPolicy cors_;
+    RedisBridge* redis_ = nullptr;
 };
 
 // The client's resume position: the Last-Event-ID header, else the

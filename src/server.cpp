@@ -34,6 +34,7 @@ bool Server::start(std::string& error) {
     ListenOptions listen_options;
     listen_options.bind = options_.bind;
     listen_options.port = options_.port;
+    listen_options.reuse_port = options_.reuse_port;
     listener_ = listen_tcp(listen_options, bound_, error);
     if (!listener_) return false;
     max_connections_ = options_.max_conns;
@@ -90,6 +91,7 @@ bool Server::add_connection(int fd, const SocketAddress& peer) {
     if (static_cast<std::size_t>(fd) >= connections_.size()) connections_.resize(fd + 1);
     connections_[fd] = std::make_unique<Connection>(*this, UniqueFd(fd), peer);
     Connection* connection = connections_[fd].get();
+    connection->serial_ = next_serial_++;
     if (!loop_.watch(fd, EPOLLIN | EPOLLRDHUP,
                      [connection](std::uint32_t events) { connection->on_events(events); })) {
         connections_[fd].reset();  // closes the fd
@@ -98,6 +100,13 @@ bool Server::add_connection(int fd, const SocketAddress& peer) {
     connection->interest_ = EPOLLIN | EPOLLRDHUP;
     ++open_connections_;
     return true;
+}
+
+Connection* Server::find(Connection::Handle handle) const {
+    if (handle.fd < 0 || static_cast<std::size_t>(handle.fd) >= connections_.size()) return nullptr;
+    Connection* connection = connections_[handle.fd].get();
+    if (!connection || connection->serial_ != handle.serial || connection->is_closed()) return nullptr;
+    return connection;
 }
 
 void Server::adopt(UniqueFd fd, const SocketAddress& peer) {

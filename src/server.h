@@ -80,6 +80,9 @@ public:
     std::size_t connection_count() const { return open_connections_; }
     std::size_t max_connections() const { return max_connections_; }
 
+    // The open connection named by `handle`, or nullptr if it has closed.
+    Connection* find(Connection::Handle handle) const;
+
     // Links `connection` into the list flushed before the loop sleeps.
     void mark_pending(Connection& connection);
     // Closes `connection` at the next safe point.
@@ -122,6 +125,7 @@ private:
     std::size_t open_connections_ = 0;
     std::size_t max_connections_ = 0;
     bool shutting_down_ = false;
+    std::uint64_t next_serial_ = 1;
     std::vector<int> pending_;   // fds with output to flush
     std::vector<int> closing_;   // fds to close at the next safe point
     Request scratch_request_;

@@ -11,6 +11,7 @@
 #include "connection.h"
 #include "hub.h"
 #include "pubsub_api.h"
+#include "redis_bridge.h"
 #include "server.h"
 #include "url.h"
 
@@ -62,12 +63,16 @@ std::size_t resident_memory_bytes() {
     return read == 2 ? resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) : 0;
 }
 
-StatusApi::StatusApi(Server& server, Hub& hub, PubSubApi& pubsub) : server_(server), hub_(hub), pubsub_(pubsub) {}
+StatusApi::StatusApi(Server& server, Hub& hub, PubSubApi& pubsub, const RedisBridge* redis)
+    : server_(server), hub_(hub), pubsub_(pubsub), redis_(redis) {}
 
 void StatusApi::install() {
     Router& router = server_.router();
-    router.add("GET", "/healthz", [](Connection& c, const Request&, std::string_view) {
-        c.respond(Response::text(200, "ok"));
+    router.add("GET", "/healthz", [this](Connection& c, const Request&, std::string_view) {
+        // Without its Redis link an instance can neither publish nor hear
+        // other instances: a load balancer should send clients elsewhere.
+        if (redis_ && !redis_->up()) c.respond(Response::text(503, "redis unavailable"));
+        else c.respond(Response::text(200, "ok"));
     });
     router.add("GET", "/metrics", [this](Connection& c, const Request&, std::string_view) {
         Response response;
@@ -192,6 +197,18 @@ std::string StatusApi::render_metrics() const {
              static_cast<double>(resident_memory_bytes()));
     m.single("sse_loop_busy_seconds_total", "counter", "Time the event loop spent outside epoll_wait.",
              static_cast<double>(server_.loop().busy_ns()) / 1e9);
+    if (redis_) {
+        m.single("sse_redis_up", "gauge", "1 while both Redis links are up and history is loaded.",
+                 redis_->up() ? 1.0 : 0.0);
+        m.single("sse_redis_reconnects_total", "counter", "Redis links re-established.",
+                 static_cast<double>(redis_->reconnects()));
+        m.single("sse_redis_appended_total", "counter", "Events appended to the Redis Stream.",
+                 static_cast<double>(redis_->stats().appended));
+        m.single("sse_redis_publish_failures_total", "counter", "Publishes answered 503 because Redis failed.",
+                 static_cast<double>(redis_->stats().failed));
+        m.single("sse_redis_read_total", "counter", "Entries read from the Redis Stream.",
+                 static_cast<double>(redis_->stats().read));
+    }
     return m.take();
 }
 

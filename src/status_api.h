@@ -1,6 +1,7 @@
 // Endpoints for operators:
 //
-//   GET /healthz          "ok" while the loop runs (for load balancers)
+//   GET /healthz          "ok" while the loop runs (for load balancers);
+//                         503 while the Redis link (with --redis) is down
 //   GET /metrics          Prometheus text exposition format
 //   GET /topics           JSON: every topic with subscribers, last id, history
 //   GET /topics/<topic>   JSON: one topic
@@ -16,6 +17,7 @@ namespace sse {
 class Connection;
 class Hub;
 class PubSubApi;
+class RedisBridge;
 class Server;
 struct Request;
 
@@ -25,7 +27,8 @@ inline constexpr std::size_t kMetricsTopTopics = 20;
 
 class StatusApi {
 public:
-    StatusApi(Server& server, Hub& hub, PubSubApi& pubsub);
+    // `redis` is nullptr when the instance runs alone.
+    StatusApi(Server& server, Hub& hub, PubSubApi& pubsub, const RedisBridge* redis = nullptr);
 
     // Registers the routes above.
     void install();
@@ -42,6 +45,7 @@ private:
     Server& server_;
     Hub& hub_;
     PubSubApi& pubsub_;
+    const RedisBridge* redis_;
 };
 
 // Resident memory of this process in bytes (from /proc/self/statm), 0 if unknown.

@@ -1,0 +1,128 @@
+#include "redis_bridge.h"
+
+#include <charconv>
+#include <limits>
+
+#include "hub.h"
+#include "log.h"
+
+namespace sse {
+
+bool parse_host_port(std::string_view text, std::string& host, std::uint16_t& port) {
+    std::size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    std::string_view host_part = text.substr(0, colon);
+    std::string_view port_part = text.substr(colon + 1);
+    if (host_part.front() == '[' && host_part.back() == ']') host_part = host_part.substr(1, host_part.size() - 2);
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(port_part.data(), port_part.data() + port_part.size(), value);
+    if (ec != std::errc{} || end != port_part.data() + port_part.size() || value == 0 || value > 65535) return false;
+    host = std::string(host_part == "localhost" ? "127.0.0.1" : host_part);
+    port = static_cast<std::uint16_t>(value);
+    return !host.empty();
+}
+
+RedisBridge::RedisBridge(EventLoop& loop, Hub& hub, const std::string& host, std::uint16_t port, std::string key,
+                         std::size_t history)
+    : hub_(hub),
+      key_(std::move(key)),
+      history_(history),
+      writer_(loop, host, port, "redis commands"),
+      reader_(loop, host, port, "redis reader") {}
+
+void RedisBridge::start() {
+    hub_.set_external_ids(true);
+    reader_.set_on_connected([this] { on_reader_connected(); });
+    writer_.start();
+    reader_.start();
+}
+
+void RedisBridge::publish(std::string_view topic, std::string_view name, std::string_view data, Done done) {
+    std::string maxlen = std::to_string(history_);
+    writer_.command({"XADD", key_, "MAXLEN", "~", maxlen, "*", "topic", topic, "event", name, "data", data},
+                    [this, done = std::move(done)](const RespValue& reply) {
+                        std::optional<EventId> id;
+                        if (reply.type == RespValue::Type::Bulk) id = parse_event_id(reply.text);
+                        if (!id) {
+                            ++stats_.failed;
+                            done(std::nullopt, reply.is_error() ? reply.text : "unexpected reply to XADD");
+                            return;
+                        }
+                        ++stats_.appended;
+                        done(id, "");
+                    });
+}
+
+void RedisBridge::on_reader_connected() {
+    if (loaded_) {
+        read_next();  // resume after the last id seen: nothing is skipped
+        return;
+    }
+    load_history();
+}
+
+void RedisBridge::load_history() {
+    std::string count = std::to_string(history_);
+    reader_.command({"XREVRANGE", key_, "+", "-", "COUNT", count}, [this](const RespValue& reply) {
+        if (reply.is_error()) return;  // the link failed; we load again on reconnect
+        const std::vector<RespValue>& entries = reply.elements;
+        if (entries.size() >= history_ && !entries.empty()) {
+            // The stream may hold (or have trimmed) older entries we did not
+            // load: a client resuming from before our oldest gets a reset.
+            std::optional<EventId> oldest = parse_event_id(entries.back().elements.empty()
+                                                               ? std::string_view{}
+                                                               : std::string_view(entries.back().elements[0].text));
+            if (oldest) {
+                EventId before = oldest->seq > 0 ? EventId{oldest->ms, oldest->seq - 1}
+                                                 : EventId{oldest->ms - 1, std::numeric_limits<std::uint64_t>::max()};
+                hub_.set_floor(before);
+            }
+        } else {
+            hub_.set_floor(EventId{});  // we hold the whole stream
+        }
+        for (auto it = entries.rbegin(); it != entries.rend(); ++it) ingest_entry(*it);
+        loaded_ = true;
+        Log::info("redis: loaded " + std::to_string(entries.size()) + " events from stream " + key_);
+        read_next();
+    });
+}
+
+void RedisBridge::read_next() {
+    std::string block = std::to_string(kRedisReadBlockMs);
+    std::string count = std::to_string(kRedisReadCount);
+    std::string from = last_seen_.is_zero() ? "0-0" : last_seen_.to_string();
+    reader_.command({"XREAD", "COUNT", count, "BLOCK", block, "STREAMS", key_, from}, [this](const RespValue& reply) {
+        if (reply.is_error()) return;  // link lost: on_reader_connected resumes
+        // Null: the block timed out with nothing new. Otherwise
+        // [[key, [entry, entry, ...]]].
+        if (reply.type == RespValue::Type::Array) {
+            for (const RespValue& stream : reply.elements) {
+                if (stream.elements.size() < 2) continue;
+                for (const RespValue& entry : stream.elements[1].elements) ingest_entry(entry);
+            }
+        }
+        read_next();
+    });
+}
+
+void RedisBridge::ingest_entry(const RespValue& entry) {
+    // entry = [id, [field, value, field, value, ...]]
+    if (entry.elements.size() < 2) return;
+    std::optional<EventId> id = parse_event_id(entry.elements[0].text);
+    if (!id) return;
+    std::string_view topic, name, data;
+    const std::vector<RespValue>& fields = entry.elements[1].elements;
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+        const std::string& field = fields[i].text;
+        if (field == "topic") topic = fields[i + 1].text;
+        else if (field == "event") name = fields[i + 1].text;
+        else if (field == "data") data = fields[i + 1].text;
+    }
+    if (*id > last_seen_) last_seen_ = *id;
+    if (!is_valid_topic(topic)) return;  // not one of ours: skip, never crash
+    if (!name.empty() && !is_valid_topic(name)) name = {};
+    ++stats_.read;
+    hub_.ingest(*id, topic, name, data);
+}
+
+}  // namespace sse
