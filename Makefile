@@ -53,7 +53,34 @@ test:
 # The load generator: one self-contained C++ file, same rules as the server.
 bench: bench/sse-load sse-server
 bench/sse-load: bench/sse-load.cpp
+	$(CXX) $(filter-out -MMD -MP,$(CXXFLAGS)) -o $@ $<
+
+# The chaos test client (tests/chaos/run.sh): one self-contained C++ file.
+build/sse-chaos: tests/chaos/sse-chaos.cpp
+	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -o $@ $<
+
+# Fuzzing (tests/fuzz/run.sh runs the targets): libFuzzer needs clang. The
+# server's code is built with coverage hooks but without libFuzzer's main();
+# each target links it with the fuzzer driver.
+FUZZ_CXX   ?= clang++
+FUZZ_FLAGS := -std=c++20 -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+              -Wall -Wextra -Werror -MMD -MP -Isrc
+FUZZ_TARGETS := build/fuzz/fuzz-http-parser build/fuzz/fuzz-server build/fuzz/fuzz-event-stream
+
+fuzz: $(FUZZ_TARGETS)
+
+build/fuzz/obj/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+FUZZ_LIB_OBJ := $(call objs,build/fuzz/obj,$(LIB_SRC))
+build/fuzz/fuzz-http-parser: build/fuzz/obj/tests/fuzz/fuzz_http_parser.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^
+build/fuzz/fuzz-server: build/fuzz/obj/tests/fuzz/fuzz_server.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^
+build/fuzz/fuzz-event-stream: build/fuzz/obj/tests/fuzz/fuzz_event_stream.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^
 
 clean:
 	rm -rf build sse-server bench/sse-load

@@ -152,7 +152,7 @@ void Server::shutdown(Millis deadline_ms) {
 void Server::mark_pending(Connection& connection) {
     if (connection.in_pending_ || connection.is_closed()) return;
     connection.in_pending_ = true;
-    pending_.push_back(connection.fd());
+    (connection.is_stream() ? pending_streams_ : pending_answers_).push_back(connection.fd());
 }
 
 void Server::close_later(Connection& connection) {
@@ -168,21 +168,26 @@ bool Server::before_sleep() {
     flush_pending();
     reap_closed();
     if (shutting_down_ && open_connections_ == 0) loop_.stop();
-    return !pending_.empty();
+    return !pending_answers_.empty() || !pending_streams_.empty();
 }
 
 void Server::flush_pending() {
-    std::size_t count = std::min(pending_.size(), kMaxFlushesPerPass);
+    flush_list(pending_answers_, pending_answers_.size());
+    flush_list(pending_streams_, kMaxFlushesPerPass);
+}
+
+std::size_t Server::flush_list(std::vector<int>& list, std::size_t limit) {
+    std::size_t count = std::min(list.size(), limit);
     for (std::size_t i = 0; i < count; ++i) {
-        int fd = pending_[i];
-        Connection* connection = connections_[fd].get();
+        Connection* connection = connections_[list[i]].get();
         // The slot may hold a newer connection on a reused fd, or a closed
         // one: the in_pending_ flag tells whether this entry is its own.
         if (!connection || !connection->in_pending_) continue;
         connection->in_pending_ = false;
         if (!connection->is_closed()) connection->flush();
     }
-    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(count));
+    list.erase(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(count));
+    return count;
 }
 
 void Server::reap_closed() {

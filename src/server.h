@@ -111,6 +111,8 @@ private:
     void refuse(int fd);
     bool before_sleep();
     void flush_pending();
+    // Flushes up to `limit` entries of `list`; returns how many it took.
+    std::size_t flush_list(std::vector<int>& list, std::size_t limit);
     void reap_closed();
     void arm_heartbeat();
     void send_heartbeats();
@@ -126,7 +128,11 @@ private:
     std::size_t max_connections_ = 0;
     bool shutting_down_ = false;
     std::uint64_t next_serial_ = 1;
-    std::vector<int> pending_;   // fds with output to flush
+    // Fds with output to flush. Answers to requests (a publisher waiting
+    // for its id) go first and are never capped; streams share the capped
+    // pass, so a big fan-out cannot hold up the publishers that feed it.
+    std::vector<int> pending_answers_;
+    std::vector<int> pending_streams_;
     std::vector<int> closing_;   // fds to close at the next safe point
     Request scratch_request_;
     ServerStats stats_;
