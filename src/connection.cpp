@@ -1,9 +1,12 @@
 #include "connection.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "event_stream.h"
@@ -251,6 +254,8 @@ bool Connection::start_stream(const std::vector<std::pair<std::string, std::stri
         return false;
     }
     set_deadline(Deadline::None);  // the timer now belongs to the stream
+    int low_water = kStreamNotSentLowWaterBytes;
+    ::setsockopt(fd(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &low_water, sizeof low_water);
     phase_ = Phase::Stream;
     streamed_ = true;
     output_.append(encode_retry(server_.jittered_retry_ms()));
@@ -273,10 +278,16 @@ void Connection::send(std::string bytes) {
     queue_output();
 }
 
+void Connection::deliver_replay(const ChunkRef& chunk) {
+    if (phase_ != Phase::Stream) return;
+    replay_unsent_ += chunk.size();
+    send(chunk);
+}
+
 void Connection::deliver(const ChunkRef& chunk) {
     if (phase_ != Phase::Stream) return;
     send(chunk);
-    if (output_.pending_bytes() > server_.options().max_buffer) {
+    if (output_.pending_bytes() > server_.options().max_buffer + replay_unsent_) {
         // A reader this far behind would make us hold its backlog forever.
         // Dropping it is safe: it reconnects with Last-Event-ID and the
         // history gives it what it missed.
@@ -366,6 +377,7 @@ void Connection::flush() {
     WriteResult result = output_.write_to(fd());
     server_.stats().bytes_written += result.bytes_written;
     bytes_sent_ += result.bytes_written;
+    replay_unsent_ -= std::min(replay_unsent_, result.bytes_written);
     if (result.status == WriteStatus::Failed) {
         abort();
         return;

@@ -40,6 +40,11 @@ inline constexpr std::size_t kReadChunkBytes = 16 * 1024;
 // Once this much response output is waiting, pipelined requests wait too:
 // a client that sends requests but never reads answers cannot fill memory.
 inline constexpr std::size_t kResponseHighWaterBytes = 1024 * 1024;
+// Unsent bytes a stream socket may hold in the kernel (TCP_NOTSENT_LOWAT).
+// Beyond it writes wait in the stream's own buffer, where --max-buffer can
+// see them; without it the kernel would quietly hold megabytes for a reader
+// that has stopped.
+inline constexpr int kStreamNotSentLowWaterBytes = 128 * 1024;
 // After the last response of a closing connection, its input is read and
 // discarded for at most this long, so the kernel does not answer the
 // client's unread request bytes with a reset that would destroy our answer.
@@ -99,6 +104,10 @@ public:
     // StreamSink, for the hub: queue an event, dropping a subscriber whose
     // pending output passes --max-buffer; finish() ends the stream.
     void deliver(const ChunkRef& chunk) override;
+    // A replay is accepted whole; its bytes widen the slow-subscriber limit
+    // until they have been written, so only falling behind live events
+    // drops a stream.
+    void deliver_replay(const ChunkRef& chunk) override;
     void finish() override { end_stream(); }
     // Closes at once, dropping queued output (the peer is gone or too slow).
     void abort();
@@ -149,6 +158,7 @@ private:
     Deadline deadline_ = Deadline::None;
     TimerId age_timer_;           // --max-stream-age
     ActivityNode activity_;       // a stream's place in the heartbeat list
+    std::size_t replay_unsent_ = 0;  // replayed bytes not yet written
     std::function<void()> on_close_;
     // Exists only while a chunked request body is being read.
     struct ChunkedBody {

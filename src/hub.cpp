@@ -109,17 +109,17 @@ void Hub::replay(Subscription& subscription, EventId after) {
     } else if (after > last_id()) {
         // An id from the future was never issued by this hub (or by this
         // run of it): the client's position is unknown.
-        subscription.sink->deliver(reset_event(names, "unknown-id"));
+        subscription.sink->deliver_replay(reset_event(names, "unknown-id"));
         ++stats_.resets;
         after = EventId{};
     }
     History::Replay missed = history_.since(names, after);
     if (missed.gap && !after.is_zero()) {
-        subscription.sink->deliver(reset_event(names, "gap"));
+        subscription.sink->deliver_replay(reset_event(names, "gap"));
         ++stats_.resets;
     }
     for (const StoredEvent* event : missed.events) {
-        subscription.sink->deliver(subscription.multi ? event->named : event->plain);
+        subscription.sink->deliver_replay(subscription.multi ? event->named : event->plain);
     }
     stats_.delivered += missed.events.size();
     if (!missed.events.empty()) ++stats_.replays;

@@ -36,8 +36,12 @@ bool is_valid_topic(std::string_view name);
 class StreamSink {
 public:
     virtual ~StreamSink() = default;
-    // Queues one encoded event (or reset, or comment) on the stream.
+    // Queues one live event on the stream.
     virtual void deliver(const ChunkRef& chunk) = 0;
+    // Queues one replayed event (or a reset). A replay may be larger than
+    // a slow-subscriber limit, and the client that resumes is exactly the
+    // one that fell behind, so a sink must accept the whole replay.
+    virtual void deliver_replay(const ChunkRef& chunk) = 0;
     // Every topic of the stream has ended: finish the stream.
     virtual void finish() = 0;
 };

@@ -20,6 +20,11 @@ struct FakeSink : sse::StreamSink {
     std::vector<ChunkRef> received;
     bool finished = false;
     void deliver(const ChunkRef& chunk) override { received.push_back(chunk); }
+    void deliver_replay(const ChunkRef& chunk) override {
+        received.push_back(chunk);
+        ++replayed;
+    }
+    int replayed = 0;
     void finish() override { finished = true; }
 
     std::string text() const {
@@ -107,6 +112,7 @@ TEST_CASE("Last-Event-ID replays exactly what was missed, then live") {
     std::vector<std::string> expected = {ids[7].to_string(), ids[8].to_string(), ids[9].to_string(),
                                          hub.last_id().to_string()};
     CHECK(sink.ids() == expected);
+    CHECK(sink.replayed == 3);  // the replay is marked as such; the live event is not
     CHECK(hub.stats().replays == 1);
 
     FakeSink up_to_date;
