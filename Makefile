@@ -45,7 +45,7 @@ build/asan/unit-tests: $(call objs,build/asan,$(UNIT_SRC) $(LIB_SRC))
 	$(CXX) $(ASANFLAGS) -o $@ $^
 
 test-binaries: sse-server build/unit-tests build/integration-tests \
-               build/asan/sse-server build/asan/unit-tests
+               build/asan/sse-server build/asan/unit-tests build/sse-chaos
 
 test:
 	@tests/run.sh

@@ -60,6 +60,30 @@ run_suite() {
     total_failed=$((total_failed + failed))
 }
 
+# run_script NAME COMMAND...: runs a suite that ends with "N passed, M failed".
+run_script() {
+    local name=$1; shift
+    local log=build/logs/$name.log
+    echo "== $name"
+    "$@" >"$log" 2>&1
+    local status=$?
+    local line passed failed
+    line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+    passed=$(echo "$line" | sed -nE 's/^([A-Za-z-]+: )?([0-9]+) passed.*/\2/p')
+    failed=$(echo "$line" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
+    passed=${passed:-0}
+    failed=${failed:-0}
+    if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+        failed=1
+    fi
+    if [ "$failed" -ne 0 ]; then
+        tail -60 "$log"
+    fi
+    echo "   $name: $passed passed, $failed failed (log: $log)"
+    total_passed=$((total_passed + passed))
+    total_failed=$((total_failed + failed))
+}
+
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
@@ -67,6 +91,8 @@ run_suite unit build/unit-tests
 run_suite integration env SSE_SERVER_BIN=./sse-server build/integration-tests
 run_suite unit-asan build/asan/unit-tests
 run_suite integration-asan env SSE_SERVER_BIN=build/asan/sse-server build/integration-tests
+run_script chaos tests/chaos/run.sh
+run_script chaos-asan env SSE_SERVER_BIN=build/asan/sse-server tests/chaos/run.sh
 
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]
