@@ -27,6 +27,7 @@ Connection::~Connection() {
     // a connection destroyed any other way from leaving a timer behind.
     server_.loop().cancel_timer(timer_);
     server_.loop().cancel_timer(age_timer_);
+    server_.loop().cancel_timer(stall_timer_);
 }
 
 void Connection::on_events(std::uint32_t events) {
@@ -383,7 +384,10 @@ void Connection::flush() {
         return;
     }
     want_write_ = result.status == WriteStatus::Blocked;
+    if (want_write_ && phase_ == Phase::Stream) watch_for_stall();
     if (!want_write_) {
+        server_.loop().cancel_timer(stall_timer_);
+        stall_timer_ = TimerId{};
         if (phase_ == Phase::Draining) {
             begin_lingering();
             return;
@@ -395,6 +399,23 @@ void Connection::flush() {
         }
     }
     update_interest();
+}
+
+void Connection::watch_for_stall() {
+    if (stall_timer_) return;  // already watching: progress is checked then
+    std::uint64_t sent = bytes_sent_;
+    stall_timer_ = server_.loop().add_timer(server_.options().idle_timeout_ms, [this, sent] { check_stall(sent); });
+}
+
+void Connection::check_stall(std::uint64_t sent_when_armed) {
+    stall_timer_ = TimerId{};
+    if (!want_write_ || phase_ != Phase::Stream) return;
+    if (bytes_sent_ == sent_when_armed) {
+        ++server_.stats().slow_subscriber_drops;
+        abort();
+        return;
+    }
+    watch_for_stall();  // it moved, slowly: look again later
 }
 
 void Connection::queue_output() {

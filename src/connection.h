@@ -140,6 +140,10 @@ private:
     void answer_expectation(const Request& request);
     void set_deadline(Deadline deadline);
     void on_deadline();
+    // A stream whose writes stay blocked with no progress for
+    // --idle-timeout-ms has a reader that stopped: it is dropped.
+    void watch_for_stall();
+    void check_stall(std::uint64_t sent_when_armed);
     void dispatch(const Request& request, std::string_view body);
     void fail(int status, std::string_view reason);
     void begin_draining();
@@ -157,6 +161,7 @@ private:
     TimerId timer_;
     Deadline deadline_ = Deadline::None;
     TimerId age_timer_;           // --max-stream-age
+    TimerId stall_timer_;         // a stream whose socket stays full
     ActivityNode activity_;       // a stream's place in the heartbeat list
     std::size_t replay_unsent_ = 0;  // replayed bytes not yet written
     std::function<void()> on_close_;

@@ -375,7 +375,15 @@ ParseResult parse_request(std::string_view in, Request& out) {
     if (Stop stop = skip_leading_empty_lines(in, pos)) return *stop;
 
     Line line = find_line(in, pos, kMaxRequestLineBytes);
-    if (line.status == LineStatus::Incomplete) return incomplete();
+    if (line.status == LineStatus::Incomplete) {
+        // Judge the method as soon as its bytes arrive: binary junk (a TLS
+        // handshake on the plain port) is refused at once instead of
+        // waiting out the header timeout for a line end that never comes.
+        for (std::size_t i = pos; i < in.size() && in[i] != ' '; ++i) {
+            if (!is_tchar(in[i])) return error(400, "malformed request line");
+        }
+        return incomplete();
+    }
     if (line.status == LineStatus::BareCr) return error(400, "bare CR");
     if (line.status == LineStatus::TooLong) return error(414, "request line too long");
     if (Stop stop = parse_request_line(line.content, out)) return *stop;

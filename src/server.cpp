@@ -160,6 +160,7 @@ void Server::close_later(Connection& connection) {
     connection.phase_ = Connection::Phase::Closed;
     loop_.cancel_timer(connection.timer_);
     loop_.cancel_timer(connection.age_timer_);
+    loop_.cancel_timer(connection.stall_timer_);
     streams_.remove(connection.activity_);
     closing_.push_back(connection.fd());
 }

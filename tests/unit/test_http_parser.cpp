@@ -320,3 +320,14 @@ TEST_CASE("iequals") {
 }
 
 }  // namespace
+
+TEST_CASE("binary junk is refused before any line end arrives") {
+    sse::Request request;
+    for (std::string junk : {"\x16\x03\x01\x02\x00"s, "\x01\x02"s, "GE\x80"s, "G(T"s}) {
+        CAPTURE(junk);
+        auto result = sse::parse_request(junk, request);
+        CHECK(result.status == ParseStatus::Error);
+        CHECK(result.error_status == 400);
+    }
+    CHECK(sse::parse_request("GET", request).status == ParseStatus::Incomplete);
+}
