@@ -225,3 +225,31 @@ TEST_CASE("hardening: a stream whose reader stopped is closed after the idle tim
     CHECK(retry_until([&] { return (last = subscribers_of(server.port(), "stall")) == 0; }));
     CHECK(fetch(server.port(), make_request("GET", "/healthz")).status == 200);
 }
+
+TEST_CASE("hardening: a subscriber past --max-buffer is dropped while others get every event") {
+    ServerProcess server({"--no-demo", "--max-buffer", "64K"});
+    Connection reader_conn = Connection::open(server.port());
+    REQUIRE(sse::test::exchange(reader_conn, make_request("GET", "/latest/cap")).status == 200);
+    SseReader reader(reader_conn);
+    RawSocket stalled = RawSocket::open(server.port(), 4096);
+    open_raw_stream(stalled, "cap");
+    REQUIRE(subscribers_of(server.port(), "cap") == 2);
+
+    // Publish until the stalled reader is gone, reading the good one as we go
+    // so that only the stalled one falls behind.
+    Connection publisher = Connection::open(server.port());
+    const std::string filler(4000, 'x');
+    int published = 0;
+    CHECK(retry_until([&] {
+        for (int i = 0; i < 20; ++i, ++published) {
+            REQUIRE(publish(publisher, "cap", std::to_string(published) + ":" + filler).status == 200);
+            std::optional<SseEvent> event = reader.next_event(deadline_in(kGuardTimeout));
+            REQUIRE(event);
+            REQUIRE(event->data == std::to_string(published) + ":" + filler);
+        }
+        return subscribers_of(server.port(), "cap") == 1;
+    }));
+    CHECK(stalled.wait_for_close());
+    Response metrics = fetch(server.port(), make_request("GET", "/metrics"));
+    CHECK(metrics.body.find("sse_slow_subscriber_drops_total 1\n") != std::string::npos);
+}
