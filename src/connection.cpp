@@ -224,8 +224,10 @@ void Connection::respond(Response response) {
     else if (request_version_minor_ == 0) connection_header = ConnectionHeader::KeepAlive;
 
     server_.count_response(response.status);
-    Log::access(peer_.to_string(), log_method_, log_target_, response.status, response.body.size(),
-                server_.loop().now() - request_started_);
+    if (Log::access_enabled()) {
+        Log::access(peer_.to_string(), log_method_, log_target_, response.status, response.body.size(),
+                    server_.loop().now() - request_started_);
+    }
     output_.append(format_head(response, connection_header));
     if (!request_is_head_) output_.append(std::move(response.body));
     queue_output();
@@ -235,12 +237,13 @@ void Connection::respond(Response response) {
 bool Connection::start_stream(const std::vector<std::pair<std::string, std::string>>& extra_headers) {
     responded_ = true;
     if (phase_ != Phase::Request) return false;
+    bool head_closes = request_is_head_ && (!request_keep_alive_ || server_.shutting_down());
     std::string head =
         "HTTP/1.1 200 OK\r\n"
         "Content-Type: text/event-stream\r\n"
-        "Cache-Control: no-cache\r\n"
-        "Connection: keep-alive\r\n"
-        "X-Accel-Buffering: no\r\n";
+        "Cache-Control: no-cache\r\n";
+    head += head_closes ? "Connection: close\r\n" : "Connection: keep-alive\r\n";
+    head += "X-Accel-Buffering: no\r\n";
     for (const auto& [name, value] : extra_headers) head += name + ": " + value + "\r\n";
     head += "\r\n";
     // A stream has no length: it ends when the connection closes. So the
@@ -250,8 +253,10 @@ bool Connection::start_stream(const std::vector<std::pair<std::string, std::stri
     queue_output();
     server_.count_response(200);
     if (request_is_head_) {
-        Log::access(peer_.to_string(), log_method_, log_target_, 200, 0, 0);
-        begin_draining();
+        // HEAD gets the head only; with no body to delimit, the connection
+        // may carry the next request.
+        if (Log::access_enabled()) Log::access(peer_.to_string(), log_method_, log_target_, 200, 0, 0);
+        if (!request_keep_alive_ || server_.shutting_down()) begin_draining();
         return false;
     }
     set_deadline(Deadline::None);  // the timer now belongs to the stream

@@ -201,7 +201,7 @@ void Server::reap_closed() {
             if (!connection) continue;
             loop_.unwatch(fd);
             if (connection->on_close_) connection->on_close_();
-            if (connection->streamed_) {
+            if (connection->streamed_ && Log::access_enabled()) {
                 Log::access(connection->peer().to_string(), connection->log_method(), connection->log_target(), 200,
                             connection->bytes_sent(), loop_.now() - connection->request_started());
             }
