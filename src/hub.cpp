@@ -171,6 +171,10 @@ Hub::Published Hub::record(EventId id, std::string_view topic_name, std::string_
 
 std::size_t Hub::end_topic(std::string_view name) {
     Topic& t = topic(name);
+    if (!t.ended) {
+        ended_order_.emplace_back(name);
+        if (ended_order_.size() > kMaxEndedTopics) forget_oldest_ending();
+    }
     t.ended = true;
     std::size_t finished = 0;
     for (Subscription* s : t.subscriptions) {
@@ -182,6 +186,15 @@ std::size_t Hub::end_topic(std::string_view name) {
         }
     }
     return finished;
+}
+
+void Hub::forget_oldest_ending() {
+    std::string oldest = std::move(ended_order_.front());
+    ended_order_.pop_front();
+    if (Topic* t = find(oldest)) {
+        t->ended = false;  // a GET now streams (and waits) instead of 204
+        drop_if_unused(*t);
+    }
 }
 
 bool Hub::all_ended(std::span<const std::string> names) const {

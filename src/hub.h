@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -29,6 +30,9 @@ namespace sse {
 inline constexpr std::size_t kMaxTopicChars = 64;
 // The most distinct topics one multi-topic stream may list.
 inline constexpr std::size_t kMaxTopicsPerStream = 64;
+// Ended topics remembered (to answer 204); past it the oldest ending is
+// forgotten, so ending ever new names cannot grow memory without bound.
+inline constexpr std::size_t kMaxEndedTopics = 10'000;
 
 bool is_valid_topic(std::string_view name);
 
@@ -119,6 +123,7 @@ private:
     Topic& topic(std::string_view name);   // finds or creates
     Topic* find(std::string_view name) const;
     void drop_if_unused(Topic& topic);
+    void forget_oldest_ending();
     void replay(Subscription& subscription, EventId after);
     ChunkRef reset_event(std::span<const std::string> topics, std::string_view reason) const;
     Published record(EventId id, std::string_view topic, std::string_view name, std::string_view data);
@@ -129,6 +134,7 @@ private:
     History history_;
     std::unordered_map<std::string, std::unique_ptr<Topic>> topics_;
     HubStats stats_;
+    std::deque<std::string> ended_order_;  // names in the order they ended
     bool external_ids_ = false;
     EventId last_ingested_;
 };

@@ -213,3 +213,11 @@ TEST_CASE("topics without subscribers or history cost nothing") {
     CHECK(hub.topic_count() == 0);
     CHECK(hub.history().topics() == 1);  // only "shared" holds an event
 }
+
+TEST_CASE("ended topics are remembered up to a bound, oldest forgotten first") {
+    Hub hub(limits(), kStart);
+    for (std::size_t i = 0; i < sse::kMaxEndedTopics + 5; ++i) hub.end_topic("gone-" + std::to_string(i));
+    CHECK(hub.topic_count() == sse::kMaxEndedTopics);
+    CHECK_FALSE(hub.all_ended(std::vector<std::string>{"gone-0"}));
+    CHECK(hub.all_ended(std::vector<std::string>{"gone-" + std::to_string(sse::kMaxEndedTopics + 4)}));
+}

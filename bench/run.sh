@@ -1,0 +1,461 @@
+#!/usr/bin/env bash
+# bench/run.sh: benchmark scenarios against one SSE server, loopback only.
+#
+#   bench/run.sh [--quick] [--results FILE] [scenario...]
+#
+# Scenarios (default: all, in this order):
+#   floor     CPU of the cheapest delivery: write() of a 60-byte event to a
+#             loopback socket, writev() of 8, and write() round-robin over
+#             1,000 sockets (bench/floor.cpp, built here)
+#   idle      10,000 quiet streams: server RSS before/after, bytes per stream,
+#             kernel slab per connection, connect time
+#   idle-max  as many streams as one server process can hold under the fd
+#             limit (19,900), opened by two sse-load processes
+#   fanout    10,000 streams on one topic, 200 events at 20/s, then at 100/s
+#   burst     2,000 streams, 2,000 events as fast as the server answers
+#   multi     5,000 streams on /latest?type= with 3 of 30 topics each
+#   scale     fanout at 1,000, 5,000 and 10,000 streams (200 events at 100/s),
+#             the data of the plot
+#   churn     stream set-up rate: connect, head + first byte, close, repeat
+#   http      wrk: publish.lua, static.lua, subscribe.lua (HEAD of a stream)
+#
+# --quick shrinks every size (200 streams, tens of events): a smoke test that
+# ends in well under a minute. Each scenario prints a Markdown table on stdout
+# and appends one JSON object per measurement to FILE (default
+# bench/results/results.jsonl).
+#
+# The server: SSE_SERVER=sse-server (default), node, nchan, or external (see
+# bench/servers.sh). A fresh server is started for each scenario and stopped
+# by pid after it; every process this script starts is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+QUICK=0
+RESULTS=bench/results/results.jsonl
+SCENARIOS=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) QUICK=1 ;;
+        --results) RESULTS=$2; shift ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+        *) SCENARIOS+=("$1") ;;
+    esac
+    shift
+done
+ALL=(floor idle idle-max fanout burst multi scale churn http)
+[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=("${ALL[@]}")
+SSE_SERVER=${SSE_SERVER:-sse-server}
+RESULTS_DIR=$(dirname "$RESULTS")
+mkdir -p "$RESULTS_DIR"
+WORK=$(mktemp -d /tmp/sse-bench.XXXXXX)
+
+# ---------------------------------------------------------------------------
+# Sizes: full run, or --quick
+# ---------------------------------------------------------------------------
+if [ "$QUICK" = 1 ]; then
+    IDLE_N=200; IDLE_MAX_N=400
+    FANOUT_N=200; FANOUT_EVENTS=50
+    BURST_N=200; BURST_EVENTS=200
+    MULTI_N=200; MULTI_EVENTS=300; MULTI_RATE=300
+    SCALE_NS="100 200"; SCALE_EVENTS=20
+    CHURN_S=2; HTTP_S=2
+    FLOOR_EVENTS=20000; FLOOR_SOCKETS=100
+    SETUP_BOUND=20; DRAIN_BOUND=5
+else
+    IDLE_N=10000; IDLE_MAX_N=19900
+    FANOUT_N=10000; FANOUT_EVENTS=200
+    BURST_N=2000; BURST_EVENTS=2000
+    MULTI_N=5000; MULTI_EVENTS=3000; MULTI_RATE=300
+    SCALE_NS="1000 5000 10000"; SCALE_EVENTS=200
+    CHURN_S=5; HTTP_S=5
+    FLOOR_EVENTS=400000; FLOOR_SOCKETS=1000
+    SETUP_BOUND=60; DRAIN_BOUND=20
+fi
+MULTI_TOPICS=30; MULTI_PER=3
+
+# ---------------------------------------------------------------------------
+# Processes: everything started is tracked and stopped by pid on exit
+# ---------------------------------------------------------------------------
+STARTED=()
+track() { STARTED+=("$1"); }
+
+# SIGTERM, up to 5 s to exit (servers flush their streams), then SIGKILL.
+stop_pid() {
+    local pid=$1 i
+    kill "$pid" 2>/dev/null || return 0
+    for i in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local pid
+    for pid in "${STARTED[@]}"; do stop_pid "$pid"; done
+    rm -rf "$WORK"
+    [ -z "${SERVER_DIR:-}" ] || rm -rf "$SERVER_DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# shellcheck source=bench/servers.sh
+. bench/servers.sh
+
+# ---------------------------------------------------------------------------
+# Measuring helpers
+# ---------------------------------------------------------------------------
+CLK_TCK=$(getconf CLK_TCK)
+
+now() { date +%s.%N; }
+
+# Sum of user+system CPU seconds of the given pids (/proc/PID/stat fields
+# 14 and 15, counted after the ")" that ends the command name).
+cpu_seconds() {
+    local total=0 pid fields
+    for pid in "$@"; do
+        fields=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+        total=$((total + $(echo "$fields" | awk '{print $12 + $13}')))
+    done
+    awk -v t="$total" -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", t / hz}'
+}
+
+# Seconds the given pids spent runnable but waiting for a CPU
+# (/proc/PID/schedstat, field 2). On a shared machine this tells slowness
+# from contention: a server that waits a lot was not the bottleneck.
+wait_seconds() {
+    local total=0 pid ns
+    for pid in "$@"; do
+        ns=$(awk '{print $2}' "/proc/$pid/schedstat" 2>/dev/null) || continue
+        total=$((total + ${ns:-0}))
+    done
+    awk -v t="$total" 'BEGIN {printf "%.2f", t / 1e9}'
+}
+
+# Sum of VmRSS (KiB) of the given pids.
+rss_kb() {
+    local total=0 pid kb
+    for pid in "$@"; do
+        kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null) || continue
+        total=$((total + ${kb:-0}))
+    done
+    echo "$total"
+}
+
+# Bytes in the kernel slab caches a TCP connection's sockets use (active
+# objects x object size), or "n/a" when /proc/slabinfo is not readable (it
+# needs root). Only these caches: the total moves with whatever else runs.
+SOCKET_SLABS='^(TCP|sock_inode_cache|filp|dentry|eventpoll_epi|eventpoll_pwq|tcp_bind_bucket|tcp_bind2_bucket|inet_peer_cache) '
+slab_bytes() {
+    if [ -r /proc/slabinfo ]; then
+        grep -E "$SOCKET_SLABS" /proc/slabinfo | awk '{s += $2 * $4} END {printf "%d", s}'
+    else
+        echo n/a
+    fi
+}
+
+# jget JSON KEY or jget JSON OBJECT.KEY: a number or string from sse-load's
+# one-line JSON (a sed-level reader, so run.sh needs no jq).
+jget() {
+    local json=$1 key=$2
+    if [[ $key == *.* ]]; then
+        [[ $json =~ \"${key%%.*}\":\{([^\}]*)\} ]] && json=${BASH_REMATCH[1]} || { echo ""; return; }
+        key=${key#*.}
+    fi
+    if [[ $json =~ \"$key\":(\"[^\"]*\"|[-0-9.e+]+) ]]; then
+        local value=${BASH_REMATCH[1]}
+        echo "${value//\"/}"
+    fi
+}
+
+calc() { awk "BEGIN {printf \"$1\", ($2)}"; }
+
+# Waits until every file exists, or a bound passes, or a pid dies.
+wait_files() {
+    local bound=$1 pid=$2; shift 2
+    local deadline=$((SECONDS + bound)) file missing
+    while [ $SECONDS -lt $deadline ]; do
+        missing=0
+        for file in "$@"; do [ -f "$file" ] || missing=1; done
+        [ $missing = 0 ] && return 0
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# Waits for a pid for at most `bound` seconds, then asks it to stop (sse-load
+# prints its summary on SIGTERM).
+wait_bounded() {
+    local pid=$1 bound=$2 deadline=$((SECONDS + $2))
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+# Appends one JSON object to the results: common fields plus "key":value
+# pairs given as arguments (values are inserted as they are: quote strings).
+record() {
+    local fields="" pair
+    for pair in "$@"; do fields+=",$pair"; done
+    printf '{"time":"%s","server":"%s","quick":%s,"loadavg":%s%s}\n' \
+        "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SSE_SERVER" "$QUICK" "$(cut -d' ' -f1 /proc/loadavg)" "$fields" \
+        >>"$RESULTS"
+}
+
+header() {
+    echo
+    echo "### $1 ($SSE_SERVER$([ "$QUICK" = 1 ] && echo ', quick'))"
+    echo
+    echo "$2"
+    echo "$2" | sed 's/[^|]/-/g'
+}
+
+LOAD=bench/sse-load
+
+# Starts `sse-load sub` in the background; sets SUB_PID. Arguments are added.
+start_sub() {
+    local out=$1; shift
+    $LOAD sub --quiet "$@" >"$out" 2>"$out.err" &
+    SUB_PID=$!
+    track "$SUB_PID"
+}
+
+# ---------------------------------------------------------------------------
+# floor
+# ---------------------------------------------------------------------------
+scenario_floor() {
+    local bin=$RESULTS_DIR/floor line
+    g++ -std=c++20 -O2 -Wall -Wextra -o "$bin" bench/floor.cpp
+    header "floor: CPU of the cheapest delivery" \
+        "| variant | sockets | events | writer CPU s | ns CPU / event |"
+    "$bin" "$FLOOR_EVENTS" "$FLOOR_SOCKETS" >"$WORK/floor.json"
+    while read -r line; do
+        echo "| $(jget "$line" variant) | $(jget "$line" sockets) | $(jget "$line" events) |" \
+            "$(jget "$line" writer_cpu_s) | $(jget "$line" ns_per_event) |"
+        record '"scenario":"floor"' "\"floor\":$line"
+    done <"$WORK/floor.json"
+}
+
+# ---------------------------------------------------------------------------
+# idle and idle-max: memory per quiet stream
+# ---------------------------------------------------------------------------
+IDLE_HEADER="| streams | open | failed | connect p50 ms | connect p99 ms | RSS before MiB | RSS after MiB | bytes/stream (user space) | socket slab bytes/connection (both ends) |"
+
+# idle_run NAME STREAMS PROCESSES
+idle_run() {
+    local name=$1 n=$2 procs=$3 i pids=() per=$(($2 / $3))
+    server_start "$SSE_SERVER"
+    sleep 0.5
+    local rss0 slab0 rss1 slab1
+    rss0=$(rss_kb $(server_pids))
+    slab0=$(slab_bytes)
+    for i in $(seq "$procs"); do
+        start_sub "$WORK/idle$i.json" --url "$SERVER_URL$SUB_PATH" --streams "$per" \
+            --duration $((SETUP_BOUND * 2)) --ready-file "$WORK/idle$i.ready"
+        pids+=("$SUB_PID")
+    done
+    local files=()
+    for i in $(seq "$procs"); do files+=("$WORK/idle$i.ready"); done
+    wait_files "$SETUP_BOUND" "${pids[0]}" "${files[@]}" || echo "run.sh: $name: not every stream settled in ${SETUP_BOUND}s" >&2
+    sleep 1  # let the last connections' allocations land
+    rss1=$(rss_kb $(server_pids))
+    slab1=$(slab_bytes)
+    for i in "${pids[@]}"; do wait_bounded "$i" 0; done
+    server_stop
+    local open=0 failed=0 p50=0 p99=0 json
+    for i in $(seq "$procs"); do
+        json=$(cat "$WORK/idle$i.json")
+        open=$((open + $(jget "$json" streams_open)))
+        failed=$((failed + $(jget "$json" streams_failed)))
+        p50=$(calc '%.1f' "($p50 > $(jget "$json" connect_ms.p50)) ? $p50 : $(jget "$json" connect_ms.p50)")
+        p99=$(calc '%.1f' "($p99 > $(jget "$json" connect_ms.p99)) ? $p99 : $(jget "$json" connect_ms.p99)")
+        record "\"scenario\":\"$name\"" "\"streams\":$n" "\"process\":$i" "\"sub\":$json"
+    done
+    local per_stream slab_per="n/a"
+    per_stream=$(calc '%.0f' "$open > 0 ? ($rss1 - $rss0) * 1024 / $open : 0")
+    [ "$slab0" = n/a ] || slab_per=$(calc '%.0f' "$open > 0 ? ($slab1 - $slab0) / $open : 0")
+    echo "| $n | $open | $failed | $p50 | $p99 | $(calc '%.1f' "$rss0/1024") | $(calc '%.1f' "$rss1/1024") | $per_stream | $slab_per |"
+    record "\"scenario\":\"$name-summary\"" "\"streams\":$n" "\"open\":$open" "\"failed\":$failed" \
+        "\"connect_p50_ms\":$p50" "\"connect_p99_ms\":$p99" "\"rss_before_kb\":$rss0" "\"rss_after_kb\":$rss1" \
+        "\"bytes_per_stream\":$per_stream" "\"slab_bytes_per_connection\":\"$slab_per\""
+}
+
+scenario_idle() {
+    header "idle: $IDLE_N quiet streams" "$IDLE_HEADER"
+    idle_run idle "$IDLE_N" 1
+}
+
+scenario_idle_max() {
+    header "idle-max: $IDLE_MAX_N quiet streams from 2 sse-load processes" "$IDLE_HEADER"
+    idle_run idle-max "$IDLE_MAX_N" 2
+}
+
+# ---------------------------------------------------------------------------
+# fanout, burst, multi, scale: delivering events
+# ---------------------------------------------------------------------------
+DELIVER_HEADER="| streams | topics/stream | events | rate/s asked | publishes/s got | deliveries | deliveries/s | latency p50 ms | p90 ms | p99 ms | max ms | server CPU s | server waited for CPU s | CPU ns/delivery | missing | dup | ooo | failed streams | client CPU s |"
+
+# deliver NAME STREAMS EVENTS RATE [multi]
+# Opens the streams, waits until all have their heads, publishes, waits for
+# every stream to get its events (bounded), and measures the server's CPU
+# from just before the first publish to the end.
+deliver() {
+    local name=$1 n=$2 events=$3 rate=$4 multi=${5:-}
+    server_start "$SSE_SERVER"
+    local topics=bench per=1 path=$SUB_PATH expect=$3 conns=1
+    if [ -n "$multi" ]; then
+        if [ -z "$MULTI_PATH" ]; then
+            server_stop
+            echo "| $n | $MULTI_PER | n/a: $SSE_SERVER has no multi-topic streams |"
+            return
+        fi
+        topics=$(seq -s, -f 't%g' 1 "$MULTI_TOPICS")
+        per=$MULTI_PER; path=$MULTI_PATH; conns=8
+        expect=$((events * per / MULTI_TOPICS))
+    fi
+    local pub_time=$(( rate > 0 ? (events + rate - 1) / rate : 10 ))
+    rm -f "$WORK/ready"
+    start_sub "$WORK/sub.json" --url "$SERVER_URL$path" --streams "$n" --topics "$topics" --per-stream "$per" \
+        --expect "$expect" --duration $((SETUP_BOUND + pub_time + DRAIN_BOUND)) --ready-file "$WORK/ready"
+    local sub=$SUB_PID
+    wait_files "$SETUP_BOUND" "$sub" "$WORK/ready" || echo "run.sh: $name: streams not all open after ${SETUP_BOUND}s" >&2
+    local pids cpu0 cpu1 wait0 wait1
+    pids=$(server_pids)
+    cpu0=$(cpu_seconds $pids)
+    wait0=$(wait_seconds $pids)
+    $LOAD pub --quiet --url "$SERVER_URL$PUB_PATH" --topics "$topics" --connections "$conns" \
+        --events "$events" --rate "$rate" --duration $((pub_time * 3 + DRAIN_BOUND)) >"$WORK/pub.json" 2>"$WORK/pub.err" || true
+    wait_bounded "$sub" "$DRAIN_BOUND"
+    cpu1=$(cpu_seconds $pids)
+    wait1=$(wait_seconds $pids)
+    server_stop
+    local s p
+    s=$(cat "$WORK/sub.json"); p=$(cat "$WORK/pub.json")
+    [ -n "$s" ] || s='{}'
+    [ -n "$p" ] || p='{}'
+    local got cpu per_delivery waited
+    got=$(jget "$s" events); got=${got:-0}
+    cpu=$(calc '%.2f' "$cpu1 - $cpu0")
+    waited=$(calc '%.2f' "$wait1 - $wait0")
+    per_delivery=$(calc '%.0f' "$got > 0 ? $cpu * 1e9 / $got : 0")
+    ms() { calc '%.2f' "0$(jget "$s" "latency_us.$1") / 1000"; }
+    echo "| $n | $per | $events | $rate | $(jget "$p" publishes_per_s) | $got | $(jget "$s" deliveries_per_s) |" \
+        "$(ms p50) | $(ms p90) | $(ms p99) | $(ms max) | $cpu | $waited | $per_delivery | $(jget "$s" missing) |" \
+        "$(jget "$s" duplicated) | $(jget "$s" out_of_order) | $(jget "$s" streams_failed) | $(jget "$s" client_cpu_s) |"
+    record "\"scenario\":\"$name\"" "\"streams\":$n" "\"topics_per_stream\":$per" "\"events\":$events" \
+        "\"rate\":$rate" "\"expected_deliveries\":$((n * expect))" "\"server_cpu_s\":$cpu" \
+        "\"server_wait_s\":$waited" \
+        "\"cpu_ns_per_delivery\":$per_delivery" "\"sub\":$s" "\"pub\":$p"
+}
+
+scenario_fanout() {
+    header "fanout: $FANOUT_N streams, one topic, $FANOUT_EVENTS events" "$DELIVER_HEADER"
+    deliver fanout-20 "$FANOUT_N" "$FANOUT_EVENTS" 20
+    deliver fanout-100 "$FANOUT_N" "$FANOUT_EVENTS" 100
+}
+
+scenario_burst() {
+    header "burst: $BURST_N streams, $BURST_EVENTS events as fast as answered" "$DELIVER_HEADER"
+    deliver burst "$BURST_N" "$BURST_EVENTS" 0
+}
+
+scenario_multi() {
+    header "multi: $MULTI_N streams, $MULTI_PER of $MULTI_TOPICS topics each" "$DELIVER_HEADER"
+    deliver multi "$MULTI_N" "$MULTI_EVENTS" "$MULTI_RATE" multi
+}
+
+scenario_scale() {
+    header "scale: fanout of $SCALE_EVENTS events at 100/s by stream count" "$DELIVER_HEADER"
+    local n
+    for n in $SCALE_NS; do deliver "scale-$n" "$n" "$SCALE_EVENTS" 100; done
+}
+
+# ---------------------------------------------------------------------------
+# churn: stream set-up rate
+# ---------------------------------------------------------------------------
+scenario_churn() {
+    header "churn: open a stream, wait for its first byte, close ($CHURN_S s, 50 at once)" \
+        "| cycles | cycles/s | set-up p50 ms | p99 ms | failed | server CPU s | server CPU us/cycle | client CPU s |"
+    server_start "$SSE_SERVER"
+    local pids cpu0 cpu1 json
+    pids=$(server_pids)
+    cpu0=$(cpu_seconds $pids)
+    json=$($LOAD churn --quiet --url "$SERVER_URL$SUB_PATH" --concurrency 50 --duration "$CHURN_S" || echo '{}')
+    cpu1=$(cpu_seconds $pids)
+    server_stop
+    local cycles cpu
+    cycles=$(jget "$json" cycles); cycles=${cycles:-0}
+    cpu=$(calc '%.2f' "$cpu1 - $cpu0")
+    echo "| $cycles | $(jget "$json" cycles_per_s) | $(jget "$json" setup_ms.p50) | $(jget "$json" setup_ms.p99) |" \
+        "$(jget "$json" failed) | $cpu | $(calc '%.1f' "$cycles > 0 ? $cpu * 1e6 / $cycles : 0") | $(jget "$json" client_cpu_s) |"
+    record '"scenario":"churn"' "\"server_cpu_s\":$cpu" "\"churn\":$json"
+}
+
+# ---------------------------------------------------------------------------
+# http: wrk scripts
+# ---------------------------------------------------------------------------
+# wrk_run SCRIPT PATH: one wrk run of HTTP_S seconds, 32 connections.
+wrk_run() {
+    local script=$1 path=$2
+    if [ -z "$path" ]; then
+        echo "| $script | n/a for $SSE_SERVER | | | | | |"
+        return
+    fi
+    server_start "$SSE_SERVER"
+    local pids cpu0 cpu1 out
+    pids=$(server_pids)
+    cpu0=$(cpu_seconds $pids)
+    out=$(WRK_PATH=$path timeout $((HTTP_S + 10)) wrk -t1 -c32 -d"${HTTP_S}s" --latency \
+        -s "bench/$script.lua" "$SERVER_URL" 2>&1 || true)
+    cpu1=$(cpu_seconds $pids)
+    server_stop
+    local rps requests p50 p99 errors cpu
+    rps=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
+    requests=$(echo "$out" | awk '/requests in/ {print $1}')
+    p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+    p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+    errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ {printf "%s ", $0}')
+    cpu=$(calc '%.2f' "$cpu1 - $cpu0")
+    echo "| $script | ${rps:-?} | ${p50:-?} | ${p99:-?} | $cpu |" \
+        "$(calc '%.1f' "0${requests:-0} > 0 ? $cpu * 1e6 / ${requests:-1} : 0") | ${errors:-none} |"
+    record "\"scenario\":\"http-$script\"" "\"requests_per_s\":${rps:-0}" "\"requests\":${requests:-0}" \
+        "\"latency_p50\":\"${p50:-}\"" "\"latency_p99\":\"${p99:-}\"" "\"server_cpu_s\":$cpu" "\"errors\":\"${errors:-}\""
+}
+
+scenario_http() {
+    if ! command -v wrk >/dev/null; then
+        echo; echo "### http: skipped (wrk is not installed; apt-get install wrk)"
+        return
+    fi
+    header "http: wrk, 1 thread, 32 connections, $HTTP_S s" \
+        "| script | requests/s | latency p50 | p99 | server CPU s | server CPU us/request | errors |"
+    wrk_run publish "$PUB_PATH"
+    wrk_run static "$STATIC_PATH"
+    if [ "$HEAD_STREAM" = 1 ]; then wrk_run subscribe "$SUB_PATH"; else wrk_run subscribe ""; fi
+}
+
+# ---------------------------------------------------------------------------
+# main
+# ---------------------------------------------------------------------------
+for scenario in "${SCENARIOS[@]}"; do
+    case " ${ALL[*]} " in
+        *" $scenario "*) ;;
+        *) echo "run.sh: unknown scenario '$scenario' (${ALL[*]})" >&2; exit 2 ;;
+    esac
+done
+# Build only what this run uses: compare.sh runs this script once per server,
+# and rebuilding sse-server during another server's pass (after an edit in
+# src/) would both disturb that pass and change the binary between passes.
+make -s bench/sse-load >&2
+[ "$SSE_SERVER" != sse-server ] || make -s sse-server >&2
+[ "$SSE_SERVER" != nchan ] || command -v nginx >/dev/null || { echo "run.sh: nginx is not installed" >&2; exit 1; }
+echo "## bench/run.sh on $SSE_SERVER, $(date -u +%Y-%m-%dT%H:%M:%SZ), results in $RESULTS"
+for scenario in "${SCENARIOS[@]}"; do
+    case "$scenario" in
+        idle-max) scenario_idle_max ;;
+        *) "scenario_$scenario" ;;
+    esac
+done
