@@ -193,6 +193,14 @@ void Connection::dispatch(const Request& request, std::string_view body) {
     request_version_minor_ = request.version_minor;
     request_started_ = server_.loop().now();
     responded_ = false;
+    if (over_limit_ && request.path != "/healthz") {
+        Response busy = Response::text(503, "too many connections, try again later");
+        busy.headers.emplace_back("Retry-After", std::to_string(kBusyRetryAfterSeconds));
+        busy.close = true;
+        server_.stats().refused_at_limit++;
+        respond(std::move(busy));
+        return;
+    }
     dispatching_ = true;
     server_.router().dispatch(*this, request, body);
     dispatching_ = false;

@@ -191,6 +191,7 @@ private:
     bool in_pending_ = false;      // linked into the Server's flush list
     bool streamed_ = false;        // became a stream (for the access log)
     bool awaiting_ = false;        // a deferred answer is outstanding
+    bool over_limit_ = false;      // accepted past --max-conns: /healthz only
     bool dispatching_ = false;     // a route handler is running
     std::uint64_t serial_ = 0;     // unique per connection, set by the Server
 };

@@ -79,11 +79,13 @@ void Server::on_accept() {
             return;  // ECONNABORTED and the like: try again on the next event
         }
         ++stats_.connections_accepted;
-        if (open_connections_ >= max_connections_) {
+        if (open_connections_ >= max_connections_ + kHealthCheckHeadroom) {
             refuse(fd);
             continue;
         }
-        add_connection(fd, peer);
+        if (add_connection(fd, peer) && open_connections_ > max_connections_) {
+            connections_[fd]->over_limit_ = true;
+        }
     }
 }
 

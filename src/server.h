@@ -38,6 +38,10 @@ inline constexpr int kMaxAcceptsPerEvent = 64;
 inline constexpr std::size_t kReservedFds = 64;
 // What a client over --max-conns is told to wait before trying again.
 inline constexpr int kBusyRetryAfterSeconds = 5;
+// Connections accepted past --max-conns that may still ask for /healthz
+// (load balancers probe exactly when a server is full); anything else they
+// ask gets 503. Beyond this headroom the answer is 503 without reading.
+inline constexpr std::size_t kHealthCheckHeadroom = 16;
 
 struct ServerStats {
     std::uint64_t connections_accepted = 0;
