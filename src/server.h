@@ -36,6 +36,9 @@ inline constexpr int kMaxAcceptsPerEvent = 64;
 // fds, files being served and the spare fd: the default --max-conns is the
 // limit less this.
 inline constexpr std::size_t kReservedFds = 64;
+// A stream's place in the heartbeat order is refreshed at most once per
+// heartbeat interval divided by this (see Server::stream_sent).
+inline constexpr Millis kActivityGranularity = 8;
 // What a client over --max-conns is told to wait before trying again.
 inline constexpr int kBusyRetryAfterSeconds = 5;
 // Connections accepted past --max-conns that may still ask for /healthz
