@@ -432,6 +432,9 @@ scenario_http() {
     fi
     header "http: wrk, 1 thread, 32 connections, $HTTP_S s" \
         "| script | requests/s | latency p50 | p99 | server CPU s | server CPU us/request | errors |"
+    # The paths depend on the server kind and are set when one starts: start
+    # one once so that they are known when http runs on its own.
+    if [ -z "${PUB_PATH:-}" ]; then server_start "$SSE_SERVER" && server_stop; fi
     wrk_run publish "$PUB_PATH"
     wrk_run static "$STATIC_PATH"
     if [ "$HEAD_STREAM" = 1 ]; then wrk_run subscribe "$SUB_PATH"; else wrk_run subscribe ""; fi
