@@ -18,27 +18,6 @@ namespace sse::test {
 
 namespace {
 
-std::runtime_error errno_error(const std::string& what) {
-    return std::runtime_error(what + ": " + std::strerror(errno));
-}
-
-int millis_until(Deadline deadline) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    return static_cast<int>(std::max<long long>(0, left.count()));
-}
-
-// Waits until `fd` is ready for `events`; throws TimeoutError at `deadline`.
-void wait_ready(int fd, short events, Deadline deadline, const char* what) {
-    for (;;) {
-        pollfd pfd{fd, events, 0};
-        int ready = ::poll(&pfd, 1, millis_until(deadline));
-        if (ready > 0) return;
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready < 0) throw errno_error("poll");
-        throw TimeoutError(std::string("timed out ") + what);
-    }
-}
-
 // `bytes` with CR and LF made visible, cut short, for failure messages.
 std::string printable(std::string_view bytes) {
     std::string out;
@@ -127,6 +106,28 @@ void parse_header_line(const std::string& line, Response& response) {
 }
 
 }  // namespace
+
+std::runtime_error errno_error(const std::string& what) {
+    return std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+int millis_until(Deadline deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    return static_cast<int>(std::max<long long>(0, left.count()));
+}
+
+// Waits until `fd` is ready for `events`; throws TimeoutError at `deadline`.
+void wait_ready(int fd, short events, Deadline deadline, const char* what) {
+    for (;;) {
+        pollfd pfd{fd, events, 0};
+        int ready = ::poll(&pfd, 1, millis_until(deadline));
+        if (ready > 0) return;
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready < 0) throw errno_error("poll");
+        throw TimeoutError(std::string("timed out ") + what);
+    }
+}
+
 
 Connection Connection::open(std::uint16_t port, std::string host) {
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {

@@ -29,6 +29,13 @@ struct TimeoutError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// A runtime_error saying `what` failed, with the errno text.
+std::runtime_error errno_error(const std::string& what);
+// Milliseconds from now until `deadline`, at least 0 (for poll()).
+int millis_until(Deadline deadline);
+// Waits until `fd` is ready for `events`; throws TimeoutError at `deadline`.
+void wait_ready(int fd, short events, Deadline deadline, const char* what);
+
 // One client socket plus the bytes received on it and not yet consumed.
 class Connection {
 public:

@@ -19,26 +19,6 @@ namespace sse::test {
 
 namespace {
 
-std::runtime_error errno_error(const std::string& what) {
-    return std::runtime_error(what + ": " + std::strerror(errno));
-}
-
-int millis_until(Deadline deadline) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    return static_cast<int>(std::max<long long>(0, left.count()));
-}
-
-void wait_ready(int fd, short events, Deadline deadline, const char* what) {
-    for (;;) {
-        pollfd pfd{fd, events, 0};
-        int ready = ::poll(&pfd, 1, millis_until(deadline));
-        if (ready > 0) return;
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready < 0) throw errno_error("poll");
-        throw TimeoutError(std::string("timed out ") + what);
-    }
-}
-
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
