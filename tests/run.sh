@@ -93,6 +93,7 @@ run_suite unit-asan build/asan/unit-tests
 run_suite integration-asan env SSE_SERVER_BIN=build/asan/sse-server build/integration-tests
 run_script chaos tests/chaos/run.sh
 run_script chaos-asan env SSE_SERVER_BIN=build/asan/sse-server tests/chaos/run.sh
+run_script browser tests/browser/run.sh
 run_script fuzz tests/fuzz/run.sh 30
 run_script bench-smoke bench/smoke.sh
 

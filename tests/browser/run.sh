@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Real clients against a real sse-server:
+#   browser.test.mjs      the demo page in headless Chromium (playwright-core)
+#   eventsource.test.mjs  the npm eventsource package as a second client
+#   readme_curl.sh        README.md's curl examples, run as written
+# Run as root it installs what is missing (Debian's chromium, npm packages).
+# Each suite starts and stops its own servers. Ends with one line
+# "N passed, M failed" counting checks over all suites; exits non-zero on failure.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cd "$root"
+mkdir -p "$here/out"
+export SSE_SERVER_BIN=${SSE_SERVER_BIN:-./sse-server}
+chromium_bin=${CHROMIUM_BIN:-/usr/bin/chromium}
+
+give_up() {
+    echo "$1"
+    echo "0 passed, 1 failed"
+    exit 1
+}
+
+# --- what the tests need -------------------------------------------------
+command -v node >/dev/null && command -v npm >/dev/null || give_up "needs Node.js 20+ and npm (Debian: apt-get install nodejs npm)"
+if [ ! -x "$chromium_bin" ]; then
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || give_up "needs $chromium_bin (Debian: sudo apt-get install chromium)"
+    echo "== installing chromium"
+    export DEBIAN_FRONTEND=noninteractive
+    # Update the package lists only if the install cannot find the package.
+    apt-get install -y -q chromium >"$here/out/apt.log" 2>&1 \
+        || { apt-get update -q >>"$here/out/apt.log" 2>&1 && apt-get install -y -q chromium >>"$here/out/apt.log" 2>&1; } \
+        || give_up "apt-get install chromium failed, see $here/out/apt.log"
+fi
+if [ ! -d "$here/node_modules" ]; then
+    echo "== npm ci"
+    (cd "$here" && npm ci --no-audit --no-fund >"$here/out/npm.log" 2>&1) \
+        || give_up "npm ci failed, see $here/out/npm.log"
+fi
+if [ ! -x "$SSE_SERVER_BIN" ]; then
+    echo "== building $SSE_SERVER_BIN"
+    make sse-server >"$here/out/build.log" 2>&1 || give_up "make failed, see $here/out/build.log"
+fi
+
+# --- run -----------------------------------------------------------------
+total_passed=0
+total_failed=0
+
+# run_suite NAME COMMAND...: runs a suite and adds up its "N passed, M failed" line.
+run_suite() {
+    local name=$1; shift
+    echo "== $name"
+    local log=$here/out/$name.log
+    "$@" 2>&1 | tee "$log"
+    local status=${PIPESTATUS[0]}
+    local line passed failed
+    line=$(grep -E '[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
+    passed=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+')
+    failed=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+')
+    passed=${passed:-0}
+    failed=${failed:-0}
+    if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+        failed=1  # ended badly without a verdict
+    fi
+    total_passed=$((total_passed + passed))
+    total_failed=$((total_failed + failed))
+}
+
+run_suite browser node "$here/browser.test.mjs"
+run_suite eventsource node "$here/eventsource.test.mjs"
+run_suite readme-curl bash "$here/readme_curl.sh"
+
+echo "$total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ]
