@@ -94,6 +94,7 @@ run_suite integration-asan env SSE_SERVER_BIN=build/asan/sse-server build/integr
 run_script chaos tests/chaos/run.sh
 run_script chaos-asan env SSE_SERVER_BIN=build/asan/sse-server tests/chaos/run.sh
 run_script browser tests/browser/run.sh
+run_script proxy tests/proxy/run.sh
 run_script fuzz tests/fuzz/run.sh 30
 run_script bench-smoke bench/smoke.sh
 

@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# sse-server behind a real nginx, and its /metrics under promtool.
+#
+#   tests/proxy/run.sh
+#
+# Installs nginx and prometheus (for promtool) with apt-get when run as root
+# and they are missing (a system nginx or prometheus service is never
+# touched: the nginx here is our own process with its own prefix). Then:
+#   1. starts sse-server (SSE_SERVER_BIN, default ./sse-server) on an
+#      ephemeral loopback port with --cors-origin http://app.example and
+#      --heartbeat-ms 1000 (so a heartbeat is seen passing nginx);
+#   2. renders tests/proxy/nginx.conf.in, the configuration README.md
+#      recommends, into a private folder, checks it with `nginx -t` and
+#      starts nginx on a free loopback port;
+#   3. runs tests/proxy/check_proxy.py: unbuffered delivery (each of 10
+#      events within 200 ms of its publish), Last-Event-ID replay, CORS,
+#      upstream keep-alive, the publish rule, and `promtool check metrics`;
+#   4. stops both by PID; sse-server must exit 0 on SIGTERM.
+# Ends with one line "N passed, M failed"; exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+mkdir -p build/logs
+
+server_bin=${SSE_SERVER_BIN:-./sse-server}
+nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
+origin=http://app.example
+
+passed=0
+failed=0
+check() {  # check NAME STATUS
+    if [ "$2" -eq 0 ]; then
+        passed=$((passed + 1)); echo "   ok: $1"
+    else
+        failed=$((failed + 1)); echo "   FAILED: $1"
+    fi
+}
+finish() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit
+}
+
+# --- what the test needs ---------------------------------------------------
+need_packages=()
+[ -x "$nginx_bin" ] || need_packages+=(nginx)
+command -v promtool >/dev/null || need_packages+=(prometheus)
+command -v python3 >/dev/null || need_packages+=(python3)
+if [ ${#need_packages[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "== installing ${need_packages[*]}"
+        install() {
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+                "${need_packages[@]}" >>build/logs/proxy-apt.log 2>&1
+        }
+        : >build/logs/proxy-apt.log
+        install || { apt-get update -q >>build/logs/proxy-apt.log 2>&1; install; } \
+            || { echo "apt-get install failed, see build/logs/proxy-apt.log"; failed=1; finish; }
+    else
+        echo "tests/proxy needs: ${need_packages[*]} (Debian: sudo apt-get install ${need_packages[*]})"
+        failed=1; finish
+    fi
+fi
+if [ ! -x "$server_bin" ]; then
+    echo "no server binary at $server_bin (make, or set SSE_SERVER_BIN)"
+    failed=1; finish
+fi
+
+# --- start sse-server ------------------------------------------------------
+dir=$(mktemp -d /tmp/sse-proxy.XXXXXX)
+chmod 755 "$dir"   # nginx's workers run as nobody when the master is root
+server_pid=
+nginx_pid=
+# stop PID: SIGTERM, then SIGKILL after 5 s; the process's exit status.
+stop() {
+    kill -TERM "$1" 2>/dev/null || return 1
+    for _ in $(seq 50); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
+    wait "$1"
+}
+cleanup() {
+    if [ -n "$nginx_pid" ]; then
+        workers=$(pgrep -P "$nginx_pid" 2>/dev/null)
+        stop "$nginx_pid"
+        for pid in $workers; do kill -KILL "$pid" 2>/dev/null; done
+    fi
+    [ -n "$server_pid" ] && stop "$server_pid"
+    rm -rf "$dir"
+}
+# Whatever happens from here on, nothing we started outlives us.
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+server_out=build/logs/proxy-server.out
+server_log=build/logs/proxy-server.log
+"$server_bin" --port 0 --bind 127.0.0.1 --no-demo --cors-origin "$origin" --heartbeat-ms 1000 >"$server_out" 2>"$server_log" &
+server_pid=$!
+server_port=
+for _ in $(seq 100); do
+    server_port=$(sed -nE 's#^sse-server listening on http://[^ ]*:([0-9]+)$#\1#p' "$server_out" | head -1)
+    [ -n "$server_port" ] && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if [ -z "$server_port" ]; then
+    echo "sse-server did not start; its output:"; tail -20 "$server_out" "$server_log"
+    failed=1; finish
+fi
+
+# --- start nginx -------------------------------------------------------------
+# A loopback port nobody listens on: the kernel picks one for a socket we
+# then close. nginx cannot be told "port 0", so a race with another program
+# is possible; the start is retried with a new port.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# The test-only locations: the same proxying with nginx's default buffering,
+# once honouring sse-server's X-Accel-Buffering: no, once ignoring it (the
+# negative control, which must fail the timing check).
+extra=$(cat <<'EOF'
+
+        # test only: buffering left on; X-Accel-Buffering: no decides.
+        location /test-accel/ {
+            proxy_pass http://sse_server/;
+        }
+        # test only: buffering on and X-Accel-Buffering ignored.
+        location /test-buffered/ {
+            proxy_ignore_headers X-Accel-Buffering;
+            proxy_pass http://sse_server/;
+        }
+EOF
+)
+render_conf() {  # render_conf PORT
+    local line
+    while IFS= read -r line; do
+        line=${line//@PREFIX@/$dir}
+        line=${line//@LISTEN@/127.0.0.1:$1}
+        line=${line//@UPSTREAM@/127.0.0.1:$server_port}
+        if [ "$line" = "@EXTRA@" ]; then printf '%s\n' "$extra"; else printf '%s\n' "$line"; fi
+    done <tests/proxy/nginx.conf.in >"$dir/nginx.conf"
+}
+
+mkdir -p "$dir/tmp"
+render_conf 1
+"$nginx_bin" -t -q -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >build/logs/proxy-nginx-t.log 2>&1
+nginx_t=$?
+[ "$nginx_t" -ne 0 ] && cat build/logs/proxy-nginx-t.log
+check "nginx -t accepts tests/proxy/nginx.conf.in" "$nginx_t"
+[ "$nginx_t" -ne 0 ] && finish
+
+nginx_port=
+for _ in 1 2 3; do
+    port=$(free_port)
+    render_conf "$port"
+    "$nginx_bin" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" -g 'daemon off;' >"$dir/nginx.out" 2>&1 &
+    nginx_pid=$!
+    for _ in $(seq 50); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then nginx_port=$port; break; fi
+        kill -0 "$nginx_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$nginx_port" ] && break
+    stop "$nginx_pid"; nginx_pid=
+done
+if [ -z "$nginx_port" ]; then
+    echo "nginx did not start; its log:"; cat "$dir/nginx.out" "$dir/error.log" 2>/dev/null | tail -20
+    failed=$((failed + 1)); finish
+fi
+echo "== sse-server on 127.0.0.1:$server_port, nginx $("$nginx_bin" -v 2>&1 | sed 's#.*/##') on 127.0.0.1:$nginx_port"
+
+# --- the checks ----------------------------------------------------------------
+python3 tests/proxy/check_proxy.py --server "$server_port" --nginx "$nginx_port" \
+    --promtool "$(command -v promtool || true)" | tee build/logs/proxy-checks.log
+line=$(tail -1 build/logs/proxy-checks.log)
+if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    passed=$((passed + BASH_REMATCH[1]))
+    failed=$((failed + BASH_REMATCH[2]))
+else
+    check "check_proxy.py ran to its verdict" 1
+fi
+
+# The 403 of the publish-rule check is logged as an error; it is expected.
+errors=$(grep -E '\[(error|crit|alert|emerg)\]' "$dir/error.log" 2>/dev/null | grep -v 'access forbidden by rule')
+[ -n "$errors" ] && echo "$errors" | tail -10 | sed 's/^/   nginx: /'
+check "nginx logged no error" "$([ -z "$errors" ] && echo 0 || echo 1)"
+
+# --- stop --------------------------------------------------------------------
+workers=$(pgrep -P "$nginx_pid" 2>/dev/null)
+stop "$nginx_pid"
+for pid in $workers; do kill -KILL "$pid" 2>/dev/null; done
+nginx_pid=
+stop "$server_pid"
+server_status=$?
+server_pid=
+[ "$server_status" -ne 0 ] && tail -20 "$server_log" | sed 's/^/   server: /'
+check "sse-server exited 0 on SIGTERM (status $server_status)" "$server_status"
+finish
