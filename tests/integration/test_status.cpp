@@ -1,0 +1,58 @@
+// The operator endpoints: /healthz, /metrics, /topics.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "../support/client.h"
+#include "../support/server_process.h"
+
+using namespace sse::test;
+
+namespace {
+
+Response publish(std::uint16_t port, const std::string& topic, const std::string& extra = "") {
+    return fetch(port, make_request("POST", "/publish?topic=" + topic, extra + "Content-Length: 1\r\n") + "x");
+}
+
+}  // namespace
+
+TEST_CASE("status: /healthz answers ok") {
+    ServerProcess server({"--no-demo"});
+    Response health = fetch(server.port(), make_request("GET", "/healthz"));
+    CHECK(health.status == 200);
+    CHECK(health.body == "ok\n");
+}
+
+TEST_CASE("status: /metrics counts what happened, in the exposition format") {
+    ServerProcess server({"--no-demo"});
+    REQUIRE(publish(server.port(), "m").status == 200);
+    REQUIRE(publish(server.port(), "m").status == 200);
+    Response metrics = fetch(server.port(), make_request("GET", "/metrics"));
+    CHECK(metrics.status == 200);
+    CHECK(metrics.header("Content-Type").find("text/plain; version=0.0.4") == 0);
+    CHECK(metrics.body.find("# TYPE sse_events_published_total counter\n") != std::string::npos);
+    CHECK(metrics.body.find("sse_events_published_total 2\n") != std::string::npos);
+    CHECK(metrics.body.find("sse_history_events 2\n") != std::string::npos);
+    CHECK(metrics.body.find("sse_responses_total{class=\"2xx\"}") != std::string::npos);
+    CHECK(metrics.body.find("process_resident_memory_bytes ") != std::string::npos);
+}
+
+TEST_CASE("status: /topics lists topics with history and subscribers") {
+    ServerProcess server({"--no-demo"});
+    Response first = publish(server.port(), "alpha");
+    REQUIRE(first.status == 200);
+    Response list = fetch(server.port(), make_request("GET", "/topics"));
+    CHECK(list.status == 200);
+    CHECK(list.header("Content-Type") == "application/json");
+    CHECK(list.body.find("{\"topic\":\"alpha\",\"subscribers\":0,\"last_id\":\"") != std::string::npos);
+    CHECK(list.body.find("\"events\":1") != std::string::npos);
+    CHECK(fetch(server.port(), make_request("GET", "/topics/alpha")).status == 200);
+    CHECK(fetch(server.port(), make_request("GET", "/topics/never-used")).status == 404);
+    CHECK(fetch(server.port(), make_request("GET", "/topics/bad%20name")).status == 400);
+}
+
+TEST_CASE("status: /topics follows the publishing rule") {
+    ServerProcess server({"--no-demo", "--publish-token", "tok"});
+    CHECK(fetch(server.port(), make_request("GET", "/topics")).status == 401);
+    CHECK(fetch(server.port(), make_request("GET", "/topics", "Authorization: Bearer tok\r\n")).status == 200);
+}
