@@ -24,11 +24,25 @@ bool parse_host_port(std::string_view text, std::string& host, std::uint16_t& po
 
 RedisBridge::RedisBridge(EventLoop& loop, Hub& hub, const std::string& host, std::uint16_t port, std::string key,
                          std::size_t history)
-    : hub_(hub),
+    : loop_(loop),
+      hub_(hub),
       key_(std::move(key)),
       history_(history),
       writer_(loop, host, port, "redis commands"),
       reader_(loop, host, port, "redis reader") {}
+
+RedisBridge::~RedisBridge() {
+    loop_.cancel_timer(retry_timer_);
+}
+
+void RedisBridge::retry_later(void (RedisBridge::*step)(), const RespValue& reply) {
+    if (!reader_.connected() || retry_timer_) return;
+    Log::error("redis-read", "redis reader: " + reply.text + " (asking again)", loop_.now());
+    retry_timer_ = loop_.add_timer(kRedisReadRetryMs, [this, step] {
+        retry_timer_ = TimerId{};
+        if (reader_.connected()) (this->*step)();
+    });
+}
 
 void RedisBridge::start() {
     hub_.set_external_ids(true);
@@ -64,7 +78,10 @@ void RedisBridge::on_reader_connected() {
 void RedisBridge::load_history() {
     std::string count = std::to_string(history_);
     reader_.command({"XREVRANGE", key_, "+", "-", "COUNT", count}, [this](const RespValue& reply) {
-        if (reply.is_error()) return;  // the link failed; we load again on reconnect
+        if (reply.is_error()) {
+            retry_later(&RedisBridge::load_history, reply);
+            return;
+        }
         const std::vector<RespValue>& entries = reply.elements;
         if (entries.size() >= history_ && !entries.empty()) {
             // The stream may hold (or have trimmed) older entries we did not
@@ -92,7 +109,10 @@ void RedisBridge::read_next() {
     std::string count = std::to_string(kRedisReadCount);
     std::string from = last_seen_.is_zero() ? "0-0" : last_seen_.to_string();
     reader_.command({"XREAD", "COUNT", count, "BLOCK", block, "STREAMS", key_, from}, [this](const RespValue& reply) {
-        if (reply.is_error()) return;  // link lost: on_reader_connected resumes
+        if (reply.is_error()) {
+            retry_later(&RedisBridge::read_next, reply);
+            return;
+        }
         // Null: the block timed out with nothing new. Otherwise
         // [[key, [entry, entry, ...]]].
         if (reply.type == RespValue::Type::Array) {

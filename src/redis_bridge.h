@@ -32,6 +32,9 @@ class Hub;
 inline constexpr int kRedisReadBlockMs = 5000;
 // Entries one XREAD may return.
 inline constexpr int kRedisReadCount = 1000;
+// After an error reply on a live link (Redis still loading its data after a
+// restart answers "-LOADING ..."), the reader asks again after this long.
+inline constexpr Millis kRedisReadRetryMs = 200;
 
 struct RedisBridgeStats {
     std::uint64_t appended = 0;   // XADDs acknowledged
@@ -56,13 +59,18 @@ public:
     const RedisBridgeStats& stats() const { return stats_; }
     std::uint64_t reconnects() const { return writer_.reconnects() + reader_.reconnects(); }
     const std::string& key() const { return key_; }
+    ~RedisBridge();
 
 private:
     void on_reader_connected();
     void load_history();
     void read_next();
+    // An error reply: ask again later if the link is still up (if it is
+    // not, on_reader_connected resumes when it is back).
+    void retry_later(void (RedisBridge::*step)(), const RespValue& reply);
     void ingest_entry(const RespValue& entry);
 
+    EventLoop& loop_;
     Hub& hub_;
     std::string key_;
     std::size_t history_;
@@ -71,6 +79,7 @@ private:
     bool loaded_ = false;
     EventId last_seen_;
     RedisBridgeStats stats_;
+    TimerId retry_timer_;
 };
 
 // Splits "host:port" ("[::1]:6379" for IPv6). False when malformed.

@@ -95,6 +95,8 @@ run_script chaos tests/chaos/run.sh
 run_script chaos-asan env SSE_SERVER_BIN=build/asan/sse-server tests/chaos/run.sh
 run_script browser tests/browser/run.sh
 run_script proxy tests/proxy/run.sh
+run_script redis tests/redis/run.sh
+run_script redis-asan env SSE_SERVER_BIN=build/asan/sse-server tests/redis/run.sh
 run_script fuzz tests/fuzz/run.sh 30
 run_script bench-smoke bench/smoke.sh
 
