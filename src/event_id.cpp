@@ -1,6 +1,7 @@
 // Event ids and their generator; the contracts are in event_id.h.
 #include "event_id.h"
 
+#include <charconv>
 #include <limits>
 
 namespace sse {
@@ -30,7 +31,11 @@ std::optional<std::uint64_t> parse_part(std::string_view digits) {
 }  // namespace
 
 std::string EventId::to_string() const {
-    return std::to_string(ms) + '-' + std::to_string(seq);
+    char text[2 * kMaxDigits + 1];  // "<ms>-<seq>", each part at most 20 digits
+    char* end = std::to_chars(text, text + kMaxDigits, ms).ptr;
+    *end++ = '-';
+    end = std::to_chars(end, end + kMaxDigits, seq).ptr;
+    return std::string(text, end);
 }
 
 // Splitting at the first '-' is enough: a second '-' lands in the sequence

@@ -1,6 +1,8 @@
 // The text/event-stream encoder and a UTF-8 check; contracts in event_stream.h.
 #include "event_stream.h"
 
+#include <algorithm>
+
 namespace sse {
 namespace {
 
@@ -10,36 +12,89 @@ bool breaks_single_line(char c) {
     return c == '\r' || c == '\n' || c == '\0';
 }
 
-std::string single_line(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        if (!breaks_single_line(c)) out += c;
+// Appends `text` without its CR, LF and NUL bytes. Such bytes are rare, so
+// the runs between them are appended whole rather than byte by byte.
+void append_single_line(std::string& out, std::string_view text) {
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (!breaks_single_line(text[i])) continue;
+        out.append(text.substr(start, i - start));
+        start = i + 1;
     }
-    return out;
+    out.append(text.substr(start));
+}
+
+bool cleans_to_empty(std::string_view text) {
+    for (char c : text) {
+        if (!breaks_single_line(c)) return false;
+    }
+    return true;
 }
 
 // Appends "<field>: <value>\n", or nothing when `value` cleans to empty:
 // an empty "id:" line would reset the browser's last event id, which an
 // id made only of line breaks was surely not meant to do.
 void append_field(std::string& out, std::string_view field, std::string_view value) {
-    std::string clean = single_line(value);
-    if (clean.empty()) return;
-    out.append(field).append(": ").append(clean).append("\n");
+    if (cleans_to_empty(value)) return;
+    out.append(field).append(": ");
+    append_single_line(out, value);
+    out += '\n';
 }
 
-// One "data: <piece>\n" per line of `data`, splitting on CRLF, LF and a lone
-// CR exactly as the browser's parser does. The single space after the colon
-// is the one the browser strips, so a piece's own leading spaces survive.
-void append_data_lines(std::string& out, std::string_view data) {
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < data.size(); ++i) {
-        if (data[i] != '\r' && data[i] != '\n') continue;
-        out.append("data: ").append(data.substr(start, i - start)).append("\n");
-        if (data[i] == '\r' && i + 1 < data.size() && data[i + 1] == '\n') ++i;
-        start = i + 1;
+// Walks `data` line by line, splitting on CRLF, LF and a lone CR exactly
+// as the browser's parser does. The next CR and the next LF are each found
+// with memchr (many bytes per step) and remembered until the walk passes
+// them, so the walk stays linear however many lines there are.
+class LineSplitter {
+public:
+    explicit LineSplitter(std::string_view data)
+        : data_(data), next_cr_(find('\r', 0)), next_lf_(find('\n', 0)) {}
+
+    // The next line, or false after the last one. Text without a line
+    // break is one line; a final line break leaves an empty last line.
+    bool next(std::string_view& line) {
+        if (done_) return false;
+        std::size_t end = std::min(next_cr_, next_lf_);
+        line = data_.substr(start_, end - start_);
+        if (end == data_.size()) {
+            done_ = true;
+            return true;
+        }
+        start_ = end + 1;
+        if (data_[end] == '\r' && start_ < data_.size() && data_[start_] == '\n') ++start_;
+        if (next_cr_ < start_) next_cr_ = find('\r', start_);
+        if (next_lf_ < start_) next_lf_ = find('\n', start_);
+        return true;
     }
-    out.append("data: ").append(data.substr(start)).append("\n");
+
+private:
+    std::size_t find(char c, std::size_t from) const {
+        return std::min(data_.find(c, from), data_.size());
+    }
+
+    std::string_view data_;
+    std::size_t start_ = 0;
+    std::size_t next_cr_;
+    std::size_t next_lf_;
+    bool done_ = false;
+};
+
+// One "data: <line>\n" per line of `data`. The single space after the colon
+// is the one the browser strips, so a line's own leading spaces survive.
+void append_data_lines(std::string& out, std::string_view data) {
+    LineSplitter lines(data);
+    std::string_view line;
+    while (lines.next(line)) out.append("data: ").append(line) += '\n';
+}
+
+// The bytes append_data_lines() adds for `data`.
+std::size_t data_lines_size(std::string_view data) {
+    constexpr std::size_t kDataLineOverhead = std::string_view("data: \n").size();
+    LineSplitter lines(data);
+    std::string_view line;
+    std::size_t size = 0;
+    while (lines.next(line)) size += kDataLineOverhead + line.size();
+    return size;
 }
 
 bool is_continuation(unsigned char byte) {
@@ -85,10 +140,11 @@ std::size_t sequence_length(std::string_view bytes) {
 }  // namespace
 
 std::string encode_event(std::string_view id, std::string_view name, std::string_view data) {
+    // Exactly one allocation: the size is an upper bound (line breaks
+    // dropped from the id or name only make the text shorter).
+    constexpr std::size_t kFieldOverhead = std::string_view("event: \n").size();
     std::string out;
-    // Room for the field names and a few data lines, so most events need
-    // one allocation.
-    out.reserve(id.size() + name.size() + data.size() + 32);
+    out.reserve(2 * kFieldOverhead + id.size() + name.size() + data_lines_size(data) + 1);
     append_field(out, "id", id);
     append_field(out, "event", name);
     append_data_lines(out, data);
@@ -101,9 +157,11 @@ std::string encode_retry(std::uint32_t retry_ms) {
 }
 
 std::string encode_comment(std::string_view text) {
-    std::string clean = single_line(text);
-    if (clean.empty()) return ":\n\n";
-    return ": " + clean + "\n\n";
+    if (cleans_to_empty(text)) return ":\n\n";
+    std::string out = ": ";
+    append_single_line(out, text);
+    out += "\n\n";
+    return out;
 }
 
 bool is_valid_utf8(std::string_view bytes) {
