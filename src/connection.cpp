@@ -236,8 +236,14 @@ void Connection::respond(Response response) {
         Log::access(peer_.to_string(), log_method_, log_target_, response.status, response.body.size(),
                     server_.loop().now() - request_started_);
     }
-    output_.append(format_head(response, connection_header));
-    if (!request_is_head_) output_.append(std::move(response.body));
+    // A small body rides in the head's buffer: one allocation, one iovec.
+    // A big one (a file) is handed over as it is, never copied.
+    bool body_sent = !request_is_head_ && !response.body.empty();
+    bool body_joins_head = body_sent && response.body.size() <= kJoinBodyToHeadBytes;
+    std::string head = format_head(response, connection_header, body_joins_head ? response.body.size() : 0);
+    if (body_joins_head) head += response.body;
+    output_.append(std::move(head));
+    if (body_sent && !body_joins_head) output_.append(std::move(response.body));
     queue_output();
     if (!keep_alive) begin_draining();
 }

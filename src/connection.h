@@ -40,6 +40,9 @@ inline constexpr std::size_t kReadChunkBytes = 16 * 1024;
 // Once this much response output is waiting, pipelined requests wait too:
 // a client that sends requests but never reads answers cannot fill memory.
 inline constexpr std::size_t kResponseHighWaterBytes = 1024 * 1024;
+// A response body up to this size is copied behind its head, so the answer
+// is one buffer; a bigger one (a file) keeps its own buffer, uncopied.
+inline constexpr std::size_t kJoinBodyToHeadBytes = 4 * 1024;
 // Unsent bytes a stream socket may hold in the kernel (TCP_NOTSENT_LOWAT).
 // Beyond it writes wait in the stream's own buffer, where --max-buffer can
 // see them; without it the kernel would quietly hold megabytes for a reader

@@ -1,5 +1,6 @@
 #include "http_response.h"
 
+#include <charconv>
 #include <ctime>
 
 namespace sse {
@@ -55,25 +56,36 @@ std::string_view http_date() {
     return cached;
 }
 
-std::string format_head(const Response& response, ConnectionHeader connection) {
+void append_decimal(std::string& out, std::uint64_t value) {
+    char digits[20];  // 2^64 - 1 has 20 digits
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+}
+
+std::string format_head(const Response& response, ConnectionHeader connection, std::size_t room_after) {
+    // Enough for the fixed lines; each extra header adds its own length.
+    constexpr std::size_t kFixedHeadBytes = 192;
+    std::size_t size = kFixedHeadBytes + response.content_type.size() + room_after;
+    for (const auto& [name, value] : response.headers) size += name.size() + value.size() + 4;
     std::string head;
-    head.reserve(256 + response.headers.size() * 48);
+    head.reserve(size);
     head += "HTTP/1.1 ";
-    head += std::to_string(response.status);
+    append_decimal(head, static_cast<std::uint64_t>(response.status));
     head += ' ';
     head += status_text(response.status);
     head += "\r\nDate: ";
     head += http_date();
     head += "\r\nServer: sse-server\r\n";
     if (!response.content_type.empty()) {
-        head += "Content-Type: " + response.content_type + "\r\n";
+        head.append("Content-Type: ").append(response.content_type).append("\r\n");
     }
     // 1xx and 204 carry no body and no length (RFC 9110 section 8.6).
     if (response.status >= 200 && response.status != 204) {
-        head += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+        head += "Content-Length: ";
+        append_decimal(head, response.body.size());
+        head += "\r\n";
     }
     for (const auto& [name, value] : response.headers) {
-        head += name + ": " + value + "\r\n";
+        head.append(name).append(": ").append(value).append("\r\n");
     }
     if (connection == ConnectionHeader::Close) head += "Connection: close\r\n";
     if (connection == ConnectionHeader::KeepAlive) head += "Connection: keep-alive\r\n";

@@ -1,6 +1,7 @@
 // Building HTTP/1.1 responses: status lines, headers, error bodies.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -10,7 +11,10 @@ namespace sse {
 
 struct Response {
     int status = 200;
-    std::string content_type;   // empty: no Content-Type header
+    // Empty: no Content-Type header. A view, because every content type is
+    // a literal or an entry of a static table (content_type_for): the
+    // response path then copies nothing to name its type.
+    std::string_view content_type;
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;  // extra headers
     bool close = false;         // the connection ends after this response
@@ -31,7 +35,12 @@ std::string_view status_text(int status);
 
 // The status line and header fields, ending with the empty line. The body
 // length is announced even for HEAD, where the body itself is not sent.
-std::string format_head(const Response& response, ConnectionHeader connection);
+// `room_after` is capacity reserved for bytes the caller appends next (a
+// small body), so head and body can share one buffer.
+std::string format_head(const Response& response, ConnectionHeader connection, std::size_t room_after = 0);
+
+// Appends `value` in decimal, without a temporary string.
+void append_decimal(std::string& out, std::uint64_t value);
 
 // The current time as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"),
 // formatted at most once per second.

@@ -19,6 +19,16 @@ std::uint64_t wall_clock_ms() {
         duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
+// {"id":"<id>","queued":<n>} and a newline: what a publisher is answered.
+std::string publish_answer(EventId id, std::size_t queued) {
+    std::string json = "{\"id\":\"";
+    json.reserve(64);
+    json.append(id.to_string()).append("\",\"queued\":");
+    append_decimal(json, queued);
+    json.append("}\n");
+    return json;
+}
+
 std::string_view header_value(const Request& request, std::string_view name) {
     const Header* header = request.find(name);
     return header ? header->value : std::string_view{};
@@ -153,8 +163,7 @@ void PubSubApi::publish(Connection& connection, const Request& request, std::str
         return;
     }
     Hub::Published published = hub_.publish(*topic, name, body, wall_clock_ms());
-    answer_json(connection, request,
-                "{\"id\":\"" + published.id.to_string() + "\",\"queued\":" + std::to_string(published.queued) + "}");
+    answer_json(connection, request, publish_answer(published.id, published.queued));
 }
 
 void PubSubApi::publish_through_redis(Connection& connection, const Request& request, const std::string& topic,
@@ -177,8 +186,7 @@ void PubSubApi::publish_through_redis(Connection& connection, const Request& req
                         Response response;
                         if (id) {
                             response.content_type = "application/json";
-                            response.body = "{\"id\":\"" + id->to_string() + "\",\"queued\":" +
-                                            std::to_string(hub_.subscribers(topic)) + "}\n";
+                            response.body = publish_answer(*id, hub_.subscribers(topic));
                         } else {
                             response = Response::text(503, "redis did not take the event: " + error);
                             response.headers.emplace_back("Retry-After", "1");
@@ -194,7 +202,7 @@ void PubSubApi::end_topic(Connection& connection, const Request& request) {
     if (!topic) return;
     std::size_t ended = hub_.end_topic(*topic);
     answer_json(connection, request,
-                "{\"topic\":\"" + *topic + "\",\"ended_streams\":" + std::to_string(ended) + "}");
+                "{\"topic\":\"" + *topic + "\",\"ended_streams\":" + std::to_string(ended) + "}\n");
 }
 
 void PubSubApi::preflight(Connection& connection, const Request& request, std::string_view methods) {
@@ -242,10 +250,10 @@ void PubSubApi::answer(Connection& connection, const Request& request, int statu
     connection.respond(std::move(response));
 }
 
-void PubSubApi::answer_json(Connection& connection, const Request& request, const std::string& json) {
+void PubSubApi::answer_json(Connection& connection, const Request& request, std::string json) {
     Response response;
     response.content_type = "application/json";
-    response.body = json + "\n";
+    response.body = std::move(json);
     response.headers = cors_.response_headers(header_value(request, "Origin"));
     connection.respond(std::move(response));
 }

@@ -51,7 +51,7 @@ private:
     // Answers 400 and returns nullopt unless ?topic= names a valid topic.
     std::optional<std::string> topic_param(Connection& connection, const Request& request);
     void answer(Connection& connection, const Request& request, int status, std::string_view text);
-    void answer_json(Connection& connection, const Request& request, const std::string& json);
+    void answer_json(Connection& connection, const Request& request, std::string json);
     void publish_through_redis(Connection& connection, const Request& request, const std::string& topic,
                                const std::string& name, std::string_view body);
 

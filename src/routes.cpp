@@ -16,7 +16,7 @@ void install_static_files(Server& server, const StaticFiles& files) {
             return;
         }
         Response response;
-        response.content_type = std::move(file.content_type);
+        response.content_type = file.content_type;
         response.body = std::move(file.body);
         // The page is for learning and changes while people edit it.
         response.headers.emplace_back("Cache-Control", "no-cache");

@@ -206,7 +206,7 @@ StaticFile read_regular_file(const std::string& path) {
     if (!read_all(fd.get(), static_cast<std::size_t>(info.st_size), file.body)) {
         return refuse(403, "file could not be read in full");
     }
-    file.content_type = std::string(content_type_for(path));
+    file.content_type = content_type_for(path);
     return file;
 }
 

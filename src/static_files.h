@@ -19,7 +19,7 @@ std::string_view content_type_for(std::string_view file_name);
 struct StaticFile {
     int status = 200;          // 200, or 301, 400, 403, 404 with `reason`
     std::string reason;        // short plain-text explanation for errors
-    std::string content_type;  // set when status == 200
+    std::string_view content_type;  // set when status == 200 (static storage)
     std::string body;          // file contents when status == 200
     std::string location;      // set when status == 301 (directory without '/')
 };

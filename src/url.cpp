@@ -15,6 +15,10 @@ int hex_digit(char c) {
 // A decoded NUL is refused because a C string API further on (a file name,
 // a log line) would silently cut the text there.
 std::optional<std::string> decode(std::string_view in, bool plus_is_space) {
+    // Most text has nothing to decode: copy it whole.
+    if (in.find('%') == std::string_view::npos && (!plus_is_space || in.find('+') == std::string_view::npos)) {
+        return std::string(in);
+    }
     std::string out;
     out.reserve(in.size());
     for (std::size_t i = 0; i < in.size(); ++i) {
@@ -34,6 +38,16 @@ std::optional<std::string> decode(std::string_view in, bool plus_is_space) {
     return out;
 }
 
+// Whether a query key names `name` once decoded. Keys are compared as they
+// are when they hold nothing to decode, which is nearly always.
+bool key_matches(std::string_view raw_key, std::string_view name) {
+    if (raw_key.find('%') == std::string_view::npos && raw_key.find('+') == std::string_view::npos) {
+        return raw_key == name;
+    }
+    std::optional<std::string> key = decode(raw_key, true);
+    return key && *key == name;
+}
+
 }  // namespace
 
 std::optional<std::string> percent_decode(std::string_view in) {
@@ -50,8 +64,8 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
         query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
 
         std::size_t equals = pair.find('=');
-        std::optional<std::string> key = decode(pair.substr(0, equals), true);
-        if (pair.empty() || !key || *key != name) continue;
+        std::string_view raw_key = pair.substr(0, equals);
+        if (pair.empty() || !key_matches(raw_key, name)) continue;
         if (equals == std::string_view::npos) return std::string{};
         return decode(pair.substr(equals + 1), true);
     }
