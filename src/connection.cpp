@@ -360,26 +360,46 @@ void Connection::begin_lingering() {
 }
 
 void Connection::set_deadline(Deadline deadline) {
-    EventLoop& loop = server_.loop();
-    loop.cancel_timer(timer_);
-    timer_ = TimerId{};
     deadline_ = deadline;
     const Options& options = server_.options();
     Millis delay = 0;
     switch (deadline) {
-        case Deadline::None: return;
+        case Deadline::None:
+            server_.loop().cancel_timer(timer_);
+            timer_ = TimerId{};
+            deadline_timer_due_ = -1;
+            return;
         case Deadline::Idle: delay = options.idle_timeout_ms; break;
         case Deadline::Header: delay = options.header_timeout_ms; break;
         case Deadline::Body: delay = options.body_timeout_ms; break;
         case Deadline::Drain: delay = options.idle_timeout_ms; break;
         case Deadline::Linger: delay = kLingerMs; break;
     }
-    timer_ = loop.add_timer(delay, [this] { on_deadline(); });
+    deadline_at_ = server_.loop().now() + delay;
+    // A keep-alive connection moves its deadline at every request. Moving
+    // the timer each time would cost a heap removal and insertion per
+    // request, so a timer that fires no later than the new deadline is
+    // kept: on_deadline() then finds the deadline moved and re-arms for the
+    // rest. Only an earlier deadline (Header after Idle) needs a new timer.
+    if (deadline_timer_due_ >= 0 && deadline_timer_due_ <= deadline_at_) return;
+    arm_deadline_timer();
+}
+
+void Connection::arm_deadline_timer() {
+    EventLoop& loop = server_.loop();
+    loop.cancel_timer(timer_);
+    deadline_timer_due_ = deadline_at_;
+    timer_ = loop.add_timer(std::max<Millis>(0, deadline_at_ - loop.now()), [this] { on_deadline(); });
 }
 
 void Connection::on_deadline() {
-    Deadline expired = deadline_;
     timer_ = TimerId{};
+    deadline_timer_due_ = -1;
+    if (server_.loop().now() < deadline_at_) {
+        arm_deadline_timer();  // the deadline moved on since the timer was set
+        return;
+    }
+    Deadline expired = deadline_;
     deadline_ = Deadline::None;
     server_.count_timeout(expired);
     switch (expired) {

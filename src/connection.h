@@ -141,7 +141,9 @@ private:
     bool read_body(const Request& request, std::size_t head_length, std::size_t& raw_length);
     static bool request_needs_body(std::string_view method);
     void answer_expectation(const Request& request);
+    // Sets the deadline the connection's timer enforces (None: no timer).
     void set_deadline(Deadline deadline);
+    void arm_deadline_timer();
     void on_deadline();
     // A stream whose writes stay blocked with no progress for
     // --idle-timeout-ms has a reader that stopped: it is dropped.
@@ -163,6 +165,11 @@ private:
     OutputBuffer output_;
     TimerId timer_;
     Deadline deadline_ = Deadline::None;
+    Millis deadline_at_ = 0;            // when deadline_ expires
+    // When timer_ fires, if it was armed for a deadline: it may be earlier
+    // than deadline_at_ (see set_deadline), never later. -1: not armed for
+    // a deadline (none, or a stream's owner holds the timer).
+    Millis deadline_timer_due_ = -1;
     TimerId age_timer_;           // --max-stream-age
     TimerId stall_timer_;         // a stream whose socket stays full
     ActivityNode activity_;       // a stream's place in the heartbeat list

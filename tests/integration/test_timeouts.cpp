@@ -94,6 +94,21 @@ TEST_CASE("hardening: an idle connection is closed by the server") {
     }
 }
 
+TEST_CASE("hardening: the header deadline of an answered request never closes the connection") {
+    // The server keeps the timer set for a request's header deadline and
+    // only moves the deadline itself (see Connection::set_deadline). When
+    // that timer fires on a connection that has since gone idle, it must
+    // re-arm for the idle deadline, not answer 408.
+    ServerProcess server({"--no-demo", "--header-timeout-ms", "100"});
+    Connection conn = Connection::open(server.port());
+    CHECK(sse::test::exchange(conn, make_request("GET", "/healthz")).status == 200);
+    // Three header deadlines long: the first request's timer has fired.
+    CHECK_THROWS_AS(conn.receive(deadline_in(std::chrono::milliseconds(300))), TimeoutError);
+    Response second = sse::test::exchange(conn, make_request("GET", "/healthz"));
+    CHECK(second.status == 200);
+    CHECK(lowercase(second.header("Connection")) != "close");
+}
+
 TEST_CASE("hardening: past --max-conns a connection gets 503 with Retry-After, and a freed slot is reused") {
     ServerProcess server({"--no-demo", "--max-conns", "3"});
     std::vector<Connection> held;
