@@ -6,6 +6,12 @@
 #   bench/compare.sh [--quick] [--servers "sse-server node nchan"] [scenario...]
 #   bench/compare.sh --tables-only    (redo tables and plot from the last run)
 #
+# Each server gets one full pass of the scenarios, one after the other,
+# except publish: its requests/s depend on the machine's load from one
+# minute to the next, so it runs in PUBLISH_ROUNDS (default 3) alternating
+# rounds (sse-server, node, nchan, sse-server, ...) and each server's table
+# column is its median round.
+#
 # Writes bench/results/compare.jsonl (raw), bench/results/compare.md (one
 # Markdown table per scenario, the servers as columns) and the plot
 # bench/results/fanout-scale.svg (deliveries/s and p99 latency against
@@ -29,7 +35,13 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(idle idle-max fanout burst multi scale churn http)
+[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(idle idle-max fanout burst multi scale churn publish http)
+PUBLISH_ROUNDS=${PUBLISH_ROUNDS:-3}
+PASS_SCENARIOS=()
+RUN_PUBLISH=0
+for scenario in "${SCENARIOS[@]}"; do
+    if [ "$scenario" = publish ]; then RUN_PUBLISH=1; else PASS_SCENARIOS+=("$scenario"); fi
+done
 
 RESULTS=bench/results/compare.jsonl
 TABLES=bench/results/compare.md
@@ -67,18 +79,31 @@ if [ "$TABLES_ONLY" = 0 ]; then
     make -s sse-server bench/sse-load  # once, before any pass (run.sh builds no other server)
     [ ! -f "$RESULTS" ] || mv "$RESULTS" "$RESULTS.previous"
     bench/run.sh "${QUICK[@]}" --results "$RESULTS" floor
-    for server in $SERVERS; do
-        SSE_SERVER=$server bench/run.sh "${QUICK[@]}" --results "$RESULTS" "${SCENARIOS[@]}"
-    done
+    if [ ${#PASS_SCENARIOS[@]} -gt 0 ]; then
+        for server in $SERVERS; do
+            SSE_SERVER=$server bench/run.sh "${QUICK[@]}" --results "$RESULTS" "${PASS_SCENARIOS[@]}"
+        done
+    fi
+    if [ "$RUN_PUBLISH" = 1 ]; then
+        for round in $(seq "$PUBLISH_ROUNDS"); do
+            for server in $SERVERS; do
+                echo "## publish round $round of $PUBLISH_ROUNDS: $server"
+                SSE_SERVER=$server bench/run.sh "${QUICK[@]}" --results "$RESULTS" publish
+            done
+        done
+    fi
 fi
 
 # ---------------------------------------------------------------------------
 # Tables: one per scenario, servers as columns
 # ---------------------------------------------------------------------------
-# val SERVER SCENARIO JQ-EXPRESSION: from the last record of that pair.
+# val SERVER SCENARIO JQ-EXPRESSION: from one record of that pair, the one
+# $PICK chooses among them (default: the last).
+PICK=last
+MEDIAN_ROUND='sort_by(.requests_per_s) | .[(length - 1) / 2 | floor]'
 val() {
     jq -rs --arg s "$1" --arg c "$2" \
-        "[.[] | select(.server == \$s and .scenario == \$c)] | last | if . == null then \"-\" else ($3) end" \
+        "[.[] | select(.server == \$s and .scenario == \$c)] | $PICK | if . == null then \"-\" else ($3) end" \
         "$RESULTS"
 }
 
@@ -176,7 +201,8 @@ server CPU us per cycle|$(r1 '.server_cpu_s * 1e6 / (if .churn.cycles > 0 then .
 failed|.churn.failed
 EOF
     local script
-    for script in publish static subscribe; do
+    for script in publish publish-pipelined static; do
+        if [ "$script" = static ]; then PICK=last; else PICK=$MEDIAN_ROUND; fi
         table "http ($script.lua, wrk, 32 connections)" "http-$script" <<EOF
 requests/s|$(r0 '.requests_per_s')
 latency p50|.latency_p50
@@ -184,7 +210,21 @@ latency p99|.latency_p99
 server CPU us per request|$(r1 '.server_cpu_s * 1e6 / (if .requests > 0 then .requests else 1 end)')
 errors|.errors
 EOF
+        [ "$script" = static ] || rounds_line "http-$script"
     done
+    PICK=last
+}
+
+# rounds_line SCENARIO: every round's requests/s per server, in run order.
+rounds_line() {
+    local server line="Median round shown; requests/s of each round:"
+    for server in $SERVERS; do
+        line+=" $server $(jq -rs --arg s "$server" --arg c "$1" \
+            '[.[] | select(.server == $s and .scenario == $c) | .requests_per_s | round] | map(tostring) | join(", ")' \
+            "$RESULTS");"
+    done
+    echo
+    echo "${line%;}."
 }
 write_tables >"$TABLES"
 cat "$TABLES"
@@ -229,4 +269,10 @@ EOF
     echo
     echo "plot: $PLOT (copied to bench/plot.svg)"
 }
-command -v gnuplot >/dev/null && plot || echo "compare.sh: gnuplot missing, no plot" >&2
+if [ "$(jq -s '[.[] | select(.scenario | startswith("scale-"))] | length' "$RESULTS")" = 0 ]; then
+    echo "compare.sh: no scale results, so no plot (bench/plot.svg unchanged)" >&2
+elif command -v gnuplot >/dev/null; then
+    plot
+else
+    echo "compare.sh: gnuplot missing, no plot" >&2
+fi

@@ -17,7 +17,11 @@
 #   scale     fanout at 1,000, 5,000 and 10,000 streams (200 events at 100/s),
 #             the data of the plot
 #   churn     stream set-up rate: connect, head + first byte, close, repeat
-#   http      wrk: publish.lua, static.lua, subscribe.lua (HEAD of a stream)
+#   publish   wrk on POST /publish with no subscriber: publish.lua (one
+#             request at a time) and publish-pipelined.lua (8 per write)
+#   http      wrk: static.lua (a file); the stream set-up rate is churn's,
+#             since wrk can read neither a stream's endless body nor a
+#             bodiless HEAD answer without a length
 #
 # --quick shrinks every size (200 streams, tens of events): a smoke test that
 # ends in well under a minute. Each scenario prints a Markdown table on stdout
@@ -43,7 +47,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-ALL=(floor idle idle-max fanout burst multi scale churn http)
+ALL=(floor idle idle-max fanout burst multi scale churn publish http)
 [ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=("${ALL[@]}")
 SSE_SERVER=${SSE_SERVER:-sse-server}
 RESULTS_DIR=$(dirname "$RESULTS")
@@ -425,19 +429,29 @@ wrk_run() {
         "\"latency_p50\":\"${p50:-}\"" "\"latency_p99\":\"${p99:-}\"" "\"server_cpu_s\":$cpu" "\"errors\":\"${errors:-}\""
 }
 
-scenario_http() {
+# wrk_header TITLE: checks wrk is there (else says why and fails) and prints
+# the table head.
+wrk_header() {
     if ! command -v wrk >/dev/null; then
-        echo; echo "### http: skipped (wrk is not installed; apt-get install wrk)"
-        return
+        echo; echo "### $1: skipped (wrk is not installed; apt-get install wrk)"
+        return 1
     fi
-    header "http: wrk, 1 thread, 32 connections, $HTTP_S s" \
+    header "$1: wrk, 1 thread, 32 connections, $HTTP_S s" \
         "| script | requests/s | latency p50 | p99 | server CPU s | server CPU us/request | errors |"
     # The paths depend on the server kind and are set when one starts: start
-    # one once so that they are known when http runs on its own.
+    # one once so that they are known when the scenario runs on its own.
     if [ -z "${PUB_PATH:-}" ]; then server_start "$SSE_SERVER" && server_stop; fi
+}
+
+scenario_publish() {
+    wrk_header publish || return 0
     wrk_run publish "$PUB_PATH"
+    wrk_run publish-pipelined "$PUB_PATH"
+}
+
+scenario_http() {
+    wrk_header http || return 0
     wrk_run static "$STATIC_PATH"
-    if [ "$HEAD_STREAM" = 1 ]; then wrk_run subscribe "$SUB_PATH"; else wrk_run subscribe ""; fi
 }
 
 # ---------------------------------------------------------------------------

@@ -8,7 +8,6 @@
 #   MULTI_PATH    several-topics stream path, with {topics} (empty: unsupported)
 #   PUB_PATH      publish path, with {topic}
 #   STATIC_PATH   a static file (empty: unsupported)
-#   HEAD_STREAM   1 if HEAD on a stream path answers a head and ends
 # server_pids prints the pids whose CPU and memory count as the server's.
 # server_stop stops it (by pid) and removes its files.
 #
@@ -28,7 +27,6 @@ server_start() {
     MULTI_PATH='/latest?type={topics}'
     PUB_PATH='/publish?topic={topic}'
     STATIC_PATH=''
-    HEAD_STREAM=0
     case "$1" in
         sse-server) start_sse_server ;;
         node) start_node_server ;;
@@ -60,7 +58,6 @@ start_sse_server() {
     track "$SERVER_PID"
     SERVER_URL=$(wait_listening "$SERVER_DIR/log" "$SERVER_PID")
     STATIC_PATH='/index.html'
-    HEAD_STREAM=1
 }
 
 start_node_server() {

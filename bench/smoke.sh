@@ -18,11 +18,23 @@ check() {  # check DESCRIPTION COMMAND...
     fi
 }
 make -s bench >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
-bench/run.sh --quick --results "$results" floor idle fanout burst multi churn
+# The wrk scenarios need Debian's wrk; installed here when run as root.
+if ! command -v wrk >/dev/null && [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >build/logs/apt-wrk.log 2>&1 ||
+        { apt-get update -q && apt-get install -y -q wrk; } >>build/logs/apt-wrk.log 2>&1
+fi
+bench/run.sh --quick --results "$results" floor idle fanout burst multi churn publish http
 check "bench/run.sh --quick exits 0" test $? -eq 0
 records=$(grep -c '"scenario"' "$results" 2>/dev/null || echo 0)
-check "every scenario recorded results ($records records)" test "$records" -ge 6
+check "every scenario recorded results ($records records)" test "$records" -ge 10
 lossy=$(grep -E '"(missing|duplicated|out_of_order)":[1-9]' "$results" | wc -l)
 check "no event missing, duplicated or out of order" test "$lossy" -eq 0
+# Each wrk script got answers, all of them 2xx and no socket error.
+for script in publish publish-pipelined static; do
+    line=$(grep "\"scenario\":\"http-$script\"" "$results" | tail -1)
+    check "wrk $script.lua: answers, no error" \
+        bash -c '[[ "$1" =~ \"requests\":([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt 0 ] &&
+                 [[ "$1" == *\"errors\":\"\"* ]]' _ "$line"
+done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
