@@ -76,7 +76,7 @@ std::string tls_client_hello() {
 // Sends `bytes` (tolerating a server that hangs up first), reads to the
 // close and returns the one response that must have come back.
 Response answer_to(std::uint16_t port, const std::string& bytes) {
-    RawSocket sock = RawSocket::open(port);
+    Connection sock = Connection::open(port);
     sock.send_tolerant(bytes, 16 * 1024);
     CHECK(sock.wait_for_close());
     std::vector<Response> responses = parse_responses(sock.input());
@@ -109,7 +109,7 @@ Response publish(Connection& publisher, const std::string& topic, const std::str
 }
 
 // Sends a stream request on a raw socket and waits for the response head.
-void open_raw_stream(RawSocket& sock, const std::string& topic) {
+void open_raw_stream(Connection& sock, const std::string& topic) {
     sock.send_tolerant("GET /latest/" + topic + " HTTP/1.1\r\nHost: a\r\n\r\n");
     REQUIRE(sock.receive_until_contains("\r\n\r\n"));
     REQUIRE(sock.input().starts_with("HTTP/1.1 200"));
@@ -153,7 +153,7 @@ TEST_CASE("hardening: a subscriber that half-closes is closed and unsubscribed")
     Connection publisher = Connection::open(server.port());
     REQUIRE(publish(publisher, "hc", "before").status == 200);
 
-    RawSocket subscriber = RawSocket::open(server.port());
+    Connection subscriber = Connection::open(server.port());
     open_raw_stream(subscriber, "hc");
     CHECK(subscribers_of(server.port(), "hc") == 1);
 
@@ -173,7 +173,7 @@ TEST_CASE("hardening: a subscriber that resets with a backlog leaves the others 
     SseReader reader(reader_conn);
 
     // A tiny window, and it never reads: its backlog grows in the server.
-    RawSocket stalled = RawSocket::open(server.port(), 4096);
+    Connection stalled = Connection::open_with_receive_buffer(server.port(), 4096);
     open_raw_stream(stalled, "rst");
     REQUIRE(subscribers_of(server.port(), "rst") == 2);
 
@@ -212,7 +212,7 @@ TEST_CASE("hardening: a subscriber that resets with a backlog leaves the others 
 TEST_CASE("hardening: a stream whose reader stopped is closed after the idle timeout") {
     // A backlog far below --max-buffer, so only the stall rule can act.
     ServerProcess server({"--no-demo", "--idle-timeout-ms", "300", "--max-buffer", "64M"});
-    RawSocket stalled = RawSocket::open(server.port(), 4096);
+    Connection stalled = Connection::open_with_receive_buffer(server.port(), 4096);
     open_raw_stream(stalled, "stall");
     REQUIRE(subscribers_of(server.port(), "stall") == 1);
 
@@ -231,7 +231,7 @@ TEST_CASE("hardening: a subscriber past --max-buffer is dropped while others get
     Connection reader_conn = Connection::open(server.port());
     REQUIRE(sse::test::exchange(reader_conn, make_request("GET", "/latest/cap")).status == 200);
     SseReader reader(reader_conn);
-    RawSocket stalled = RawSocket::open(server.port(), 4096);
+    Connection stalled = Connection::open_with_receive_buffer(server.port(), 4096);
     open_raw_stream(stalled, "cap");
     REQUIRE(subscribers_of(server.port(), "cap") == 2);
 

@@ -128,7 +128,7 @@ TEST_CASE("hub: a subscriber past --max-buffer is closed while a reading one get
     HubSubscriber reading(server.port(), "/latest/slow");
     // A 4 KiB window set before connect, and it never reads: its backlog
     // stays in the server.
-    RawSocket stalled = RawSocket::open(server.port(), 4096);
+    Connection stalled = Connection::open_with_receive_buffer(server.port(), 4096);
     REQUIRE(stalled.send_tolerant(make_request("GET", "/latest/slow")));
     REQUIRE(stalled.receive_until_contains("retry: "));
 

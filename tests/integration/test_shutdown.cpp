@@ -53,11 +53,10 @@ TEST_CASE("hardening: a second SIGTERM exits at once while a stalled stream hold
     // backlog stays in the server and its graceful end cannot finish.
     const std::size_t backlog = 2 * kernel_send_buffer_max() + 2 * 1024 * 1024;
     ServerProcess server({"--no-demo", "--shutdown-ms", "60000", "--max-buffer", std::to_string(2 * backlog)});
-    const pid_t pid = find_server_pid(server.port());
-    REQUIRE_MESSAGE(pid > 0, "cannot find the server's pid from its listening port");
+    const pid_t pid = server.pid();
 
     // A reader with a tiny window that never reads.
-    RawSocket stalled = RawSocket::open(server.port(), 4096);
+    Connection stalled = Connection::open_with_receive_buffer(server.port(), 4096);
     stalled.send_tolerant("GET /latest/z HTTP/1.1\r\nHost: a\r\n\r\n");
     REQUIRE(stalled.receive_until_contains("\r\n\r\n"));
     Connection publisher = Connection::open(server.port());

@@ -130,6 +130,14 @@ void wait_ready(int fd, short events, Deadline deadline, const char* what) {
 
 
 Connection Connection::open(std::uint16_t port, std::string host) {
+    return connect_to(port, std::move(host), std::nullopt);
+}
+
+Connection Connection::open_with_receive_buffer(std::uint16_t port, int bytes) {
+    return connect_to(port, "127.0.0.1", bytes);
+}
+
+Connection Connection::connect_to(std::uint16_t port, std::string host, std::optional<int> receive_buffer) {
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
         host = host.substr(1, host.size() - 2);
     }
@@ -153,6 +161,10 @@ Connection Connection::open(std::uint16_t port, std::string host) {
     int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) throw errno_error("socket");
     Connection conn(fd);
+    if (receive_buffer &&
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &*receive_buffer, sizeof *receive_buffer) != 0) {
+        throw errno_error("setsockopt SO_RCVBUF");
+    }
     if (::connect(fd, reinterpret_cast<sockaddr*>(&address), address_len) != 0) {
         if (errno != EINPROGRESS) throw errno_error("connect to " + host);
         wait_ready(fd, POLLOUT, deadline_in(kGuardTimeout), "connecting");
@@ -209,6 +221,24 @@ void Connection::send_byte_by_byte(std::string_view bytes) {
     for (std::size_t i = 0; i < bytes.size(); ++i) send_all(bytes.substr(i, 1));
 }
 
+bool Connection::send_tolerant(std::string_view bytes, std::size_t piece) {
+    Deadline deadline = deadline_in(kGuardTimeout);
+    while (!bytes.empty()) {
+        ssize_t n = ::send(fd_, bytes.data(), std::min(piece, bytes.size()), MSG_NOSIGNAL);
+        if (n > 0) {
+            bytes.remove_prefix(static_cast<std::size_t>(n));
+            deadline = deadline_in(kGuardTimeout);  // progress: the guard starts over
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            wait_ready(fd_, POLLOUT, deadline, "sending (the server is not reading)");
+        } else if (errno == EPIPE || errno == ECONNRESET) {
+            return false;
+        } else if (errno != EINTR) {
+            throw errno_error("send");
+        }
+    }
+    return true;
+}
+
 bool Connection::receive(Deadline deadline) {
     while (!peer_closed_) {
         wait_ready(fd_, POLLIN, deadline, "waiting for bytes from the server");
@@ -237,6 +267,16 @@ bool Connection::receive_until(const std::function<bool(const std::string&)>& do
     return true;
 }
 
+bool Connection::receive_until_contains(std::string_view needle, Deadline deadline) {
+    return receive_until([needle](const std::string& input) { return input.find(needle) != std::string::npos; },
+                         deadline);
+}
+
+bool Connection::readable_now() const {
+    pollfd pfd{fd_, POLLIN, 0};
+    return ::poll(&pfd, 1, 0) > 0;
+}
+
 bool Connection::wait_for_close(Deadline deadline) {
     try {
         while (receive(deadline)) {}
@@ -244,6 +284,10 @@ bool Connection::wait_for_close(Deadline deadline) {
     } catch (const TimeoutError&) {
         return false;
     }
+}
+
+void Connection::shutdown_write() {
+    if (::shutdown(fd_, SHUT_WR) != 0) throw errno_error("shutdown");
 }
 
 void Connection::close() {
@@ -269,6 +313,19 @@ std::string Response::header(const std::string& name) const {
     return it == headers.end() ? "" : it->second;
 }
 
+Response parse_head(std::string_view head) {
+    Response response;
+    std::size_t line_start = 0;
+    for (bool first = true; line_start <= head.size(); first = false) {
+        std::size_t eol = std::min(head.find("\r\n", line_start), head.size());
+        std::string line(head.substr(line_start, eol - line_start));
+        if (first) parse_status_line(line, response);
+        else parse_header_line(line, response);
+        line_start = eol + 2;
+    }
+    return response;
+}
+
 Response read_response(Connection& conn, bool head_request, Deadline deadline) {
     std::string& in = conn.input();
     std::size_t head_end;
@@ -280,18 +337,8 @@ Response read_response(Connection& conn, bool head_request, Deadline deadline) {
                                      printable(in));
         }
     }
-    std::string head = in.substr(0, head_end);
+    Response response = parse_head(std::string_view(in).substr(0, head_end));
     in.erase(0, head_end + 4);
-
-    Response response;
-    std::size_t line_start = 0;
-    for (bool first = true; line_start <= head.size(); first = false) {
-        std::size_t eol = std::min(head.find("\r\n", line_start), head.size());
-        std::string line = head.substr(line_start, eol - line_start);
-        if (first) parse_status_line(line, response);
-        else parse_header_line(line, response);
-        line_start = eol + 2;
-    }
 
     const int status = response.status;
     if (head_request || status / 100 == 1 || status == 204 || status == 304) return response;

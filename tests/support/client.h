@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -42,6 +43,9 @@ public:
     // Connects to `host` (an IPv4 or IPv6 literal; "[::1]" is accepted) on
     // `port`. Throws when the connection fails or takes over kGuardTimeout.
     static Connection open(std::uint16_t port, std::string host = "127.0.0.1");
+    // Connects to 127.0.0.1:`port` with SO_RCVBUF set to `bytes` before
+    // connect(), so the window the server sees is small from the first byte.
+    static Connection open_with_receive_buffer(std::uint16_t port, int bytes);
 
     Connection(Connection&& other) noexcept;
     Connection& operator=(Connection&& other) noexcept;
@@ -54,12 +58,21 @@ public:
     // Writes `bytes` with one send() per byte and Nagle's algorithm off, so
     // the server sees the request arrive in many small pieces.
     void send_byte_by_byte(std::string_view bytes);
+    // Writes `bytes` in pieces of at most `piece` bytes, for peers that may
+    // hang up on purpose. True when all were written; false when the server
+    // hung up first (EPIPE, ECONNRESET). Throws TimeoutError if the server
+    // stops reading for longer than the guard.
+    bool send_tolerant(std::string_view bytes, std::size_t piece = 64 * 1024);
 
     // Waits for bytes and appends them to input(). Returns false when the
     // peer has closed (FIN or RST) and nothing more will come.
     bool receive(Deadline deadline);
     // Receives until `done(input())` holds (true) or the peer closes (false).
     bool receive_until(const std::function<bool(const std::string&)>& done, Deadline deadline);
+    // Receives until input() contains `needle`; false if the peer closed first.
+    bool receive_until_contains(std::string_view needle, Deadline deadline = deadline_in(kGuardTimeout));
+    // True when something (bytes or the close) is readable right now.
+    bool readable_now() const;
     // Receives until the peer closes. True when it did; false when the
     // deadline passed with the connection still open. Never throws a timeout.
     bool wait_for_close(Deadline deadline = deadline_in(kGuardTimeout));
@@ -69,6 +82,8 @@ public:
     bool peer_closed() const { return peer_closed_; }
     bool was_reset() const { return was_reset_; }
 
+    // shutdown(SHUT_WR): the server reads end-of-stream, we can still read.
+    void shutdown_write();
     // Orderly close: the server reads end-of-stream.
     void close();
     // Abortive close (SO_LINGER with timeout 0): the server gets a RST.
@@ -76,6 +91,7 @@ public:
 
 private:
     explicit Connection(int fd) : fd_(fd) {}
+    static Connection connect_to(std::uint16_t port, std::string host, std::optional<int> receive_buffer);
     int fd_ = -1;
     std::string input_;
     bool peer_closed_ = false;
@@ -99,6 +115,10 @@ struct Response {
     // The first value of `name`, or "" when absent.
     std::string header(const std::string& name) const;
 };
+
+// Parses a response head: the status line and header lines, without the
+// blank line. Throws std::runtime_error when either is malformed.
+Response parse_head(std::string_view head);
 
 // Parses one response from the front of conn.input(), receiving more as
 // needed, and consumes exactly its bytes (later pipelined responses stay).

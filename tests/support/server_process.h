@@ -44,6 +44,8 @@ public:
     ServerProcess& operator=(const ServerProcess&) = delete;
 
     std::uint16_t port() const { return port_; }
+    // The server's process id, to signal it directly.
+    pid_t pid() const { return pid_; }
     // The host part of the listening line, e.g. "127.0.0.1" or "[::1]".
     const std::string& host() const { return host_; }
 
