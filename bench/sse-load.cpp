@@ -259,13 +259,16 @@ pub options:
   --size B                padding bytes in each event's data (default 0)
 
 Payload written by pub, read by sub (one line of JSON):
-  {"topic":"T","seq":N,"t":CLOCK_MONOTONIC_NS,"pad":"xxxx"}
+  {"topic":"T","seq":N,"due":NS,"t":NS,"pad":"xxxx"}   (CLOCK_MONOTONIC; due:
+  when --rate scheduled the event, t: when it was written)
 
 Summary (stdout, one JSON object):
   sub:   streams, streams_open (had a 200 head), streams_failed, closed_early,
          connect_ms {p50,p99,max} (connect() to end of response head),
          events, deliveries_per_s (events / time from first to last event),
-         latency_us {p50,p90,p99,max}, errors, error_kinds, missing,
+         latency_us {p50,p90,p99,max} (from t), latency_from_schedule_us
+         {p50,p90,p99,max} (from due: also counts time an event waited
+         to be sent because the server answered late), errors, error_kinds, missing,
          duplicated, out_of_order, incomplete_streams (with --expect),
          client_cpu_s
   pub:   published (2xx answers), failed, duration_s (first send to last
@@ -763,9 +766,16 @@ private:
 // 7. Payload: what pub writes and sub reads back
 // ===========================================================================
 
-std::string make_payload(std::string_view topic, std::uint64_t seq, std::int64_t sent_ns, std::size_t pad) {
+// `due_ns` is when the schedule (--rate) wanted the event sent, `sent_ns`
+// when it was. They differ when the server answered the topic's previous
+// event late: latency from `due` then counts that wait too, which latency
+// from `t` alone would hide (the "coordinated omission" of a closed-loop
+// load generator).
+std::string make_payload(std::string_view topic, std::uint64_t seq, std::int64_t due_ns, std::int64_t sent_ns,
+                         std::size_t pad) {
     std::string body = "{\"topic\":\"";
     body.append(topic).append("\",\"seq\":").append(std::to_string(seq));
+    body.append(",\"due\":").append(std::to_string(due_ns));
     body.append(",\"t\":").append(std::to_string(sent_ns)).append(",\"pad\":\"");
     body.append(pad, 'x').append("\"}");
     return body;
@@ -775,6 +785,7 @@ struct Payload {
     std::string_view topic;  // empty if absent
     std::uint64_t seq = 0;   // 0 if absent
     std::int64_t sent_ns = 0;
+    std::int64_t due_ns = 0;  // 0 if absent
 };
 
 // Reads the fields back by looking for their keys; a full JSON parser would
@@ -790,6 +801,7 @@ Payload read_payload(std::string_view data) {
     };
     p.seq = number_after("\"seq\":");
     p.sent_ns = static_cast<std::int64_t>(number_after("\"t\":"));
+    p.due_ns = static_cast<std::int64_t>(number_after("\"due\":"));
     std::size_t at = data.find("\"topic\":\"");
     if (at != std::string_view::npos) {
         std::string_view rest = data.substr(at + 9);
@@ -1114,6 +1126,7 @@ private:
         last_event_ns_ = now;
         Payload p = read_payload(e.data);
         if (p.sent_ns > 0 && now >= p.sent_ns) latency_ns_.add(static_cast<std::uint64_t>(now - p.sent_ns));
+        if (p.due_ns > 0 && now >= p.due_ns) schedule_latency_ns_.add(static_cast<std::uint64_t>(now - p.due_ns));
         if (p.seq > 0) track(s, p.topic.empty() ? e.type : p.topic, p.seq);
         if (o_.expect > 0 && s.events >= o_.expect && s.phase == Phase::Streaming) {
             s.phase = Phase::Done;
@@ -1204,6 +1217,7 @@ private:
             .field("events", static_cast<double>(events_))
             .field("deliveries_per_s", window > 0 ? std::round(static_cast<double>(events_) / window) : 0)
             .object("latency_us", percentiles(latency_ns_, 1e3, true))
+            .object("latency_from_schedule_us", percentiles(schedule_latency_ns_, 1e3, true))
             .field("errors", static_cast<double>(error_count))
             .object("error_kinds", error_kinds(errors_))
             .field("missing", static_cast<double>(counts.missing))
@@ -1228,7 +1242,7 @@ private:
     std::uint64_t events_ = 0;
     mutable std::uint64_t events_at_last_line_ = 0;
     std::int64_t first_event_ns_ = 0, last_event_ns_ = 0;
-    Histogram connect_ns_, latency_ns_;
+    Histogram connect_ns_, latency_ns_, schedule_latency_ns_;
     SequenceCounts counts_;
     std::map<std::string, std::uint64_t> errors_;
 };
@@ -1463,7 +1477,7 @@ private:
         const std::string& topic = o_.topics[conn.current % topic_count()];
         std::uint64_t seq = conn.current / topic_count() + 1;
         conn.sent_ns = now_ns();  // taken last, so latency starts at the write
-        std::string body = make_payload(topic, seq, conn.sent_ns, o_.size);
+        std::string body = make_payload(topic, seq, due_ns(conn.current), conn.sent_ns, o_.size);
         std::string path = substitute(substitute(target_.path_pattern, "{topics}", topic), "{topic}", topic);
         conn.out = "POST " + path + " HTTP/1.1\r\nHost: " + target_.host +
                    "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
