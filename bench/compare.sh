@@ -168,7 +168,7 @@ deliveries/s|.sub.deliveries_per_s
 latency p50 ms|$(r1 '.sub.latency_us.p50 / 1000')
 latency p99 ms|$(r1 '.sub.latency_us.p99 / 1000')
 latency max ms|$(r1 '.sub.latency_us.max / 1000')
-**p99 from the schedule, ms** (also counts time an event waited to be sent)|(if .sub.latency_from_schedule_us then $(r1 '.sub.latency_from_schedule_us.p99 / 1000') else "n/a" end)
+**p99 from the schedule, ms** (also counts time an event waited to be sent)|(if .rate == 0 then "n/a (no schedule)" elif .sub.latency_from_schedule_us then $(r1 '.sub.latency_from_schedule_us.p99 / 1000') else "n/a" end)
 server CPU s|.server_cpu_s
 server runnable but waiting for a CPU, s|(.server_wait_s // "n/a")
 **server CPU ns per delivery**|"**\(.cpu_ns_per_delivery)**"

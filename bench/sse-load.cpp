@@ -1477,7 +1477,9 @@ private:
         const std::string& topic = o_.topics[conn.current % topic_count()];
         std::uint64_t seq = conn.current / topic_count() + 1;
         conn.sent_ns = now_ns();  // taken last, so latency starts at the write
-        std::string body = make_payload(topic, seq, due_ns(conn.current), conn.sent_ns, o_.size);
+        // Without --rate there is no schedule: an event is due when sent.
+        std::int64_t due = o_.rate > 0 ? due_ns(conn.current) : conn.sent_ns;
+        std::string body = make_payload(topic, seq, due, conn.sent_ns, o_.size);
         std::string path = substitute(substitute(target_.path_pattern, "{topics}", topic), "{topic}", topic);
         conn.out = "POST " + path + " HTTP/1.1\r\nHost: " + target_.host +
                    "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
