@@ -1,6 +1,9 @@
 #include "options.h"
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <fstream>
 #include <functional>
 
 namespace sse {
@@ -64,6 +67,27 @@ std::string show_size(std::size_t bytes) {
 std::string set_text(std::string& field, std::string_view value, const char* what) {
     if (value.empty()) return std::string("expects ") + what;
     field = std::string(value);
+    return {};
+}
+
+// Reads the publish token from `path`: the file's first line, without its
+// line end and surrounding blanks. A token in a file is not visible in
+// `ps` or /proc/PID/cmdline, as a --publish-token argument is.
+std::string read_token_file(std::string& token, std::string_view path) {
+    if (path.empty()) return "expects a file name";
+    std::ifstream file{std::string(path), std::ios::binary};
+    if (!file) return "cannot read '" + std::string(path) + "': " + std::strerror(errno);
+    std::string text(kMaxTokenFileBytes + 1, '\0');
+    file.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(file.gcount()));
+    if (text.size() > kMaxTokenFileBytes) {
+        return "'" + std::string(path) + "' is over " + std::to_string(kMaxTokenFileBytes) + " bytes";
+    }
+    std::string_view line = std::string_view(text).substr(0, text.find_first_of("\r\n"));
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+    if (line.empty()) return "found no token on the first line of '" + std::string(path) + "'";
+    token = std::string(line);
     return {};
 }
 
@@ -145,6 +169,10 @@ const std::vector<Flag>& flags() {
          "POST/DELETE /publish need 'Authorization: Bearer TOKEN'; without it only loopback peers may publish",
          [](const Options&) { return std::string("none: loopback only"); },
          [](Options& o, std::string_view v) { return set_text(o.publish_token, v, "a token"); }},
+        {"security", "--publish-token-file", "FILE",
+         "read the publish token from the first line of FILE (not visible in ps, unlike --publish-token)",
+         [](const Options&) { return std::string("none"); },
+         [](Options& o, std::string_view v) { return read_token_file(o.publish_token, v); }},
         {"security", "--cors-origin", "ORIGIN", "allow this origin (repeatable; '*' allows any) cross-origin, with credentials",
          [](const Options&) { return std::string("none"); },
          [](Options& o, std::string_view v) {

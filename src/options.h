@@ -1,4 +1,6 @@
-// Command-line options: one table of flags, parsed by a pure function.
+// Command-line options: one table of flags, parsed by one function that
+// touches nothing outside its arguments except the file named by
+// --publish-token-file.
 #pragma once
 
 #include <cstddef>
@@ -10,6 +12,10 @@
 namespace sse {
 
 inline constexpr std::string_view kVersion = "0.1.0";
+
+// A --publish-token-file longer than this is refused: a token is a line,
+// and a big file is surely the wrong one.
+inline constexpr std::size_t kMaxTokenFileBytes = 4096;
 
 struct Options {
     // network

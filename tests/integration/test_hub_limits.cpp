@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cstddef>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@
 #include "../support/hub_client.h"
 #include "../support/server_process.h"
 #include "../support/sse_reader.h"
+
+#include <unistd.h>
 
 using namespace sse::test;
 
@@ -57,6 +60,21 @@ TEST_CASE("hub: with --publish-token only the right Bearer token publishes or en
     CHECK(ok.status == 200);
     CHECK_FALSE(json_field(ok.body, "id").empty());
     CHECK(fetch(server.port(), make_request("DELETE", "/publish?topic=t", right)).status == 200);
+}
+
+TEST_CASE("hub: --publish-token-file gives the token without putting it on the command line") {
+    char path_template[] = "/tmp/sse-token-XXXXXX";
+    int fd = ::mkstemp(path_template);
+    REQUIRE(fd >= 0);
+    const std::string token_line = "f1le-t0ken\n";
+    REQUIRE(::write(fd, token_line.data(), token_line.size()) == static_cast<ssize_t>(token_line.size()));
+    ::close(fd);
+    ServerProcess server({"--no-demo", "--publish-token-file", path_template});
+    std::remove(path_template);  // read at start: the server no longer needs it
+    CHECK(post(server.port(), "/publish?topic=t", "x").status == 401);
+    CHECK(post(server.port(), "/publish?topic=t", "x", "Authorization: Bearer wrong\r\n").status == 401);
+    // The file's newline is not part of the token.
+    CHECK(post(server.port(), "/publish?topic=t", "x", "Authorization: Bearer f1le-t0ken\r\n").status == 200);
 }
 
 TEST_CASE("hub: without a token a loopback peer publishes") {

@@ -1,9 +1,13 @@
 // Command-line parsing: values, defaults, and the exit code 2 contract.
 #include <doctest/doctest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <unistd.h>
 
 #include "options.h"
 
@@ -75,4 +79,43 @@ TEST_CASE("--help lists every flag with its default; --version prints it") {
     CHECK_FALSE(version.run);
     CHECK(version.exit_code == 0);
     CHECK(version.message.find(sse::kVersion) != std::string::npos);
+}
+
+TEST_CASE("--publish-token-file reads the token from the file's first line") {
+    char path_template[] = "/tmp/sse-token-XXXXXX";
+    int fd = ::mkstemp(path_template);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    const std::string path = path_template;
+    auto write_file = [&](const std::string& text) { std::ofstream(path, std::ios::binary) << text; };
+    auto token_from = [&](const std::string& text, Options& options) {
+        write_file(text);
+        return parse({"--publish-token-file", path}, options);
+    };
+
+    SUBCASE("the first line, without its line end and blanks") {
+        Options options;
+        CHECK(token_from("  s3cret \r\nsecond line\n", options).run);
+        CHECK(options.publish_token == "s3cret");
+    }
+    SUBCASE("no final newline") {
+        Options options;
+        CHECK(token_from("tok", options).run);
+        CHECK(options.publish_token == "tok");
+    }
+    SUBCASE("an empty first line, a file over the limit, a missing file: exit 2 with a reason") {
+        Options options;
+        auto empty = token_from("\ntoken-on-line-2\n", options);
+        CHECK_FALSE(empty.run);
+        CHECK(empty.exit_code == 2);
+        CHECK(empty.message.find("found no token") != std::string::npos);
+        auto big = token_from(std::string(sse::kMaxTokenFileBytes + 1, 'x'), options);
+        CHECK_FALSE(big.run);
+        CHECK(big.message.find("is over 4096 bytes") != std::string::npos);
+        auto missing = parse({"--publish-token-file", "/nonexistent/token"}, options);
+        CHECK_FALSE(missing.run);
+        CHECK(missing.message.find("cannot read '/nonexistent/token'") != std::string::npos);
+        CHECK(options.publish_token.empty());
+    }
+    std::remove(path.c_str());
 }
