@@ -7,7 +7,7 @@ set -u
 cd "$(dirname "$0")/.."
 results=build/bench-smoke.jsonl
 rm -f "$results"
-mkdir -p build
+mkdir -p build/logs
 passed=0
 failed=0
 check() {  # check DESCRIPTION COMMAND...
