@@ -11,14 +11,17 @@ int hex_digit(char c) {
     return -1;
 }
 
+// Whether `in` holds anything decode() would change: a '%' escape, or a
+// '+' where it means a space. Most text holds neither.
+bool has_escapes(std::string_view in, bool plus_is_space) {
+    return in.find('%') != std::string_view::npos || (plus_is_space && in.find('+') != std::string_view::npos);
+}
+
 // Shared by both public functions: they differ only in what '+' means.
 // A decoded NUL is refused because a C string API further on (a file name,
 // a log line) would silently cut the text there.
 std::optional<std::string> decode(std::string_view in, bool plus_is_space) {
-    // Most text has nothing to decode: copy it whole.
-    if (in.find('%') == std::string_view::npos && (!plus_is_space || in.find('+') == std::string_view::npos)) {
-        return std::string(in);
-    }
+    if (!has_escapes(in, plus_is_space)) return std::string(in);  // copied whole
     std::string out;
     out.reserve(in.size());
     for (std::size_t i = 0; i < in.size(); ++i) {
@@ -41,9 +44,7 @@ std::optional<std::string> decode(std::string_view in, bool plus_is_space) {
 // Whether a query key names `name` once decoded. Keys are compared as they
 // are when they hold nothing to decode, which is nearly always.
 bool key_matches(std::string_view raw_key, std::string_view name) {
-    if (raw_key.find('%') == std::string_view::npos && raw_key.find('+') == std::string_view::npos) {
-        return raw_key == name;
-    }
+    if (!has_escapes(raw_key, true)) return raw_key == name;
     std::optional<std::string> key = decode(raw_key, true);
     return key && *key == name;
 }
