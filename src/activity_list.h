@@ -37,16 +37,19 @@ public:
     std::size_t size() const { return size_; }
 
     // Calls visit(node) for every node quiet since `now - idle` or longer,
-    // oldest first. visit must touch() or remove() the node it is given.
-    // Returns how many were visited.
+    // oldest first. Each due node is touched at `now` (moved to the tail)
+    // before visit sees it, so it is due again one `idle` later whatever
+    // visit does: visit may remove() it, or leave it alone. (Touching first
+    // is what makes a lone node come round again: the list alone, not the
+    // visitor, keeps the period.) Returns how many were visited.
     template <typename Visit>
     std::size_t visit_idle(Millis now, Millis idle, Visit visit) {
         std::size_t visited = 0;
         while (head_ && head_->last_active + idle <= now) {
             ActivityNode* node = head_;
+            touch(*node, now);
             visit(*node);
             ++visited;
-            if (head_ == node) remove(*node);  // visit broke the contract
         }
         return visited;
     }

@@ -265,16 +265,20 @@ void Server::arm_heartbeat() {
     if (!quietest) return;
     Millis due = quietest->last_active + options_.heartbeat_ms;
     heartbeat_timer_ = loop_.add_timer(std::max<Millis>(0, due - loop_.now()), [this] {
-        heartbeat_timer_ = TimerId{};
+        // The id stays set while the heartbeats go out, so the sends (which
+        // call stream_sent) do not arm a second timer; one timer at a time.
         send_heartbeats();
+        heartbeat_timer_ = TimerId{};
         arm_heartbeat();
     });
 }
 
 void Server::send_heartbeats() {
+    // The list moves each due stream to its tail before the visit, so every
+    // stream is due again one interval later, however many there are.
     streams_.visit_idle(loop_.now(), options_.heartbeat_ms, [this](ActivityNode& node) {
         ++stats_.heartbeats;
-        static_cast<Connection*>(node.owner)->send(heartbeat_);  // touches the node
+        static_cast<Connection*>(node.owner)->send(heartbeat_);
     });
 }
 

@@ -425,6 +425,39 @@ def check_heartbeat(results, nginx):
         exchange.close()
 
 
+SHORT_READ_TIMEOUT = 2.0          # proxy_read_timeout of /test-short-read/ in run.sh
+HEARTBEAT = 1.0                   # sse-server's --heartbeat-ms, in seconds
+
+
+def check_heartbeats_outlast_read_timeout(results, nginx):
+    """A quiet stream behind nginx lives only while heartbeats keep coming:
+    held for more than three proxy_read_timeouts, it must stay open, see a
+    heartbeat in every period, and still deliver an event at the end."""
+    exchange, reader = open_stream(nginx, "/test-short-read/latest/quiet-long")
+    try:
+        hold = 3 * SHORT_READ_TIMEOUT + HEARTBEAT
+        end = time.monotonic() + hold
+        comments = 0
+        while reader is not None and time.monotonic() < end:
+            event = reader.next_event(end)
+            if event is None:
+                break
+            comments += event["comments"].count("heartbeat")
+        still_open = reader is not None and not exchange.closed
+        wanted = 3  # at least one per read timeout; more depends on the clock
+        results.check(f"a quiet stream outlives 3 x proxy_read_timeout ({SHORT_READ_TIMEOUT:.0f} s) on heartbeats",
+                      still_open and comments >= wanted,
+                      f"open {still_open}, {comments} heartbeats in {hold:.0f} s (want >= {wanted})")
+        status, event_id = publish(nginx, "quiet-long", "still here")
+        event = reader.next_event(time.monotonic() + 3.0) if still_open else None
+        while event is not None and event.get("data") is None:
+            event = reader.next_event(time.monotonic() + 3.0)
+        results.check("... and still delivers an event after them", status == 200 and event is not None and
+                      event.get("id") == event_id, f"publish {status}, got {event}")
+    finally:
+        exchange.close()
+
+
 def subscribers(server, topic):
     status, _, body = request(server, "GET", "/topics/" + topic)
     return json.loads(body)["subscribers"] if status == 200 else 0 if status == 404 else None
@@ -488,6 +521,7 @@ def main():
     check_replay(results, args.nginx)
     check_cors(results, args.nginx)
     check_heartbeat(results, args.nginx)
+    check_heartbeats_outlast_read_timeout(results, args.nginx)
     check_client_abort(results, args.nginx, args.server)
     check_keepalive(results, args.nginx, args.server)
     check_publish_rule(results, args.nginx)

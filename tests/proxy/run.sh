@@ -130,6 +130,13 @@ extra=$(cat <<'EOF'
             proxy_ignore_headers X-Accel-Buffering;
             proxy_pass http://sse_server/;
         }
+        # test only: a short read timeout, which only heartbeats can satisfy
+        # (sse-server runs with --heartbeat-ms 1000).
+        location /test-short-read/ {
+            proxy_read_timeout 2s;
+            proxy_buffering off;
+            proxy_pass http://sse_server/;
+        }
 EOF
 )
 render_conf() {  # render_conf PORT

@@ -48,11 +48,55 @@ TEST_CASE("visit_idle visits exactly the due nodes, oldest first") {
     CHECK(list.visit_idle(1050, 1000, [&](ActivityNode&) { FAIL("not due"); }) == 0);
 }
 
-TEST_CASE("a visitor that neither touches nor removes cannot loop forever") {
+TEST_CASE("a visitor that does nothing still sees each node once per idle period") {
     ActivityList list;
     ActivityNode a, b;
     list.touch(a, 0);
     list.touch(b, 0);
     CHECK(list.visit_idle(100, 10, [](ActivityNode&) {}) == 2);
+    CHECK(list.size() == 2);
+    CHECK(list.visit_idle(105, 10, [](ActivityNode&) {}) == 0);  // touched at 100: not due before 110
+    CHECK(list.visit_idle(110, 10, [](ActivityNode&) {}) == 2);
+}
+
+TEST_CASE("a lone node is due again every idle period, for as long as it is linked") {
+    // One quiet stream: it must get a heartbeat every period, not just the first.
+    ActivityList list;
+    ActivityNode lone;
+    list.touch(lone, 0);
+    for (int period = 1; period <= 6; ++period) {
+        CAPTURE(period);
+        CHECK(list.visit_idle(period * 1000 - 1, 1000, [](ActivityNode&) { FAIL("not due yet"); }) == 0);
+        CHECK(list.visit_idle(period * 1000, 1000, [&](ActivityNode& node) { CHECK(&node == &lone); }) == 1);
+        CHECK(list.size() == 1);
+    }
+}
+
+TEST_CASE("due nodes come round every period beside a busy neighbour, one or many") {
+    for (int quiet_count : {1, 2, 50}) {
+        CAPTURE(quiet_count);
+        ActivityList list;
+        std::vector<ActivityNode> quiet(quiet_count);
+        ActivityNode busy;
+        for (auto& node : quiet) list.touch(node, 0);
+        list.touch(busy, 0);
+        std::vector<int> visits(quiet_count, 0);
+        for (sse::Millis now = 10; now <= 5000; now += 10) {
+            list.touch(busy, now);  // the neighbour sends every 10 ms
+            list.visit_idle(now, 1000, [&](ActivityNode& node) {
+                CHECK(&node != &busy);
+                visits[&node - quiet.data()] += 1;
+            });
+        }
+        for (int count : visits) CHECK(count == 5);  // at 1000, 2000, ... 5000
+    }
+}
+
+TEST_CASE("a visitor may remove the node it is given") {
+    ActivityList list;
+    ActivityNode a, b;
+    list.touch(a, 0);
+    list.touch(b, 0);
+    CHECK(list.visit_idle(100, 10, [&](ActivityNode& node) { list.remove(node); }) == 2);
     CHECK(list.empty());
 }
