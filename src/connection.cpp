@@ -196,7 +196,7 @@ void Connection::dispatch(const Request& request, std::string_view body) {
     request_version_minor_ = request.version_minor;
     request_started_ = server_.loop().now();
     responded_ = false;
-    if (over_limit_ && request.path != "/healthz") {
+    if (over_limit_ && !server_.router().serves_at_capacity(request)) {
         Response busy = Response::text(503, "too many connections, try again later");
         busy.headers.emplace_back("Retry-After", std::to_string(kBusyRetryAfterSeconds));
         busy.close = true;
@@ -229,7 +229,8 @@ void Connection::respond(Response response) {
         if (phase_ == Phase::Request && !dispatching_) process_input();
         return;
     }
-    bool keep_alive = request_keep_alive_ && !response.close && !server_.shutting_down();
+    // Past --max-conns a connection gets one answer, then gives its place back.
+    bool keep_alive = request_keep_alive_ && !response.close && !server_.shutting_down() && !over_limit_;
     ConnectionHeader connection_header = ConnectionHeader::None;
     if (!keep_alive) connection_header = ConnectionHeader::Close;
     else if (request_version_minor_ == 0) connection_header = ConnectionHeader::KeepAlive;
@@ -254,12 +255,18 @@ void Connection::respond(Response response) {
 bool Connection::start_stream(const std::vector<std::pair<std::string, std::string>>& extra_headers) {
     responded_ = true;
     if (phase_ != Phase::Request) return false;
-    bool head_closes = request_is_head_ && (!request_keep_alive_ || server_.shutting_down());
+    // A stream refused for a while (the server is full, or shutting down)
+    // still gets a 200 event stream: any other answer would end the
+    // browser's EventSource for good, while a retry: and a close bring it
+    // back once the reason has passed.
+    bool turned_away = over_limit_ || server_.shutting_down();
+    bool closes = turned_away || (request_is_head_ && !request_keep_alive_);
     std::string head =
         "HTTP/1.1 200 OK\r\n"
         "Content-Type: text/event-stream\r\n"
-        "Cache-Control: no-cache\r\n";
-    head += head_closes ? "Connection: close\r\n" : "Connection: keep-alive\r\n";
+        // no-transform: a proxy must not compress (and so buffer) events.
+        "Cache-Control: no-cache, no-transform\r\n";
+    head += closes ? "Connection: close\r\n" : "Connection: keep-alive\r\n";
     head += "X-Accel-Buffering: no\r\n";
     for (const auto& [name, value] : extra_headers) head += name + ": " + value + "\r\n";
     head += "\r\n";
@@ -269,11 +276,12 @@ bool Connection::start_stream(const std::vector<std::pair<std::string, std::stri
     output_.append(std::move(head));
     queue_output();
     server_.count_response(200);
-    if (request_is_head_) {
+    if (request_is_head_ || turned_away) {
         // HEAD gets the head only; with no body to delimit, the connection
-        // may carry the next request.
+        // may carry the next request unless it closes.
         if (Log::access_enabled()) Log::access(peer_.to_string(), log_method_, log_target_, 200, 0, 0);
-        if (!request_keep_alive_ || server_.shutting_down()) begin_draining();
+        if (!request_is_head_) turn_away_stream();
+        if (closes) begin_draining();
         return false;
     }
     set_deadline(Deadline::None);  // the timer now belongs to the stream
@@ -285,6 +293,20 @@ bool Connection::start_stream(const std::vector<std::pair<std::string, std::stri
     server_.stream_started(*this);
     update_interest();
     return true;
+}
+
+void Connection::turn_away_stream() {
+    if (over_limit_) {
+        // Spread wide: a herd refused together must not return together.
+        ++server_.stats().refused_at_limit;
+        output_.append(encode_retry(server_.capacity_retry_ms()));
+        output_.append(encode_comment("server at capacity, come back after the retry delay"));
+    } else {
+        // Shutting down: come back, like every stream ended now, to
+        // whichever instance is up by then.
+        output_.append(encode_retry(server_.jittered_retry_ms()));
+        output_.append(encode_comment("server shutting down, come back after the retry delay"));
+    }
 }
 
 void Connection::send(const ChunkRef& chunk) {

@@ -93,8 +93,11 @@ public:
     Handle handle() const { return Handle{fd(), serial_}; }
     // Answers the current request with a text/event-stream head plus
     // `extra_headers`, then the stream's "retry:" hint; from then on the
-    // connection is a Stream. Returns false for HEAD, which gets the head
-    // only and stays a normal request.
+    // connection is a Stream. Returns false when it did not become one:
+    // for HEAD, which gets the head only and stays a normal request, and
+    // for a stream turned away for now (past --max-conns, or shutting
+    // down), which gets a 200 with a "retry:" and closes, so that a
+    // browser comes back instead of giving up.
     bool start_stream(const std::vector<std::pair<std::string, std::string>>& extra_headers = {});
 
     // --- For streams ---
@@ -141,6 +144,8 @@ private:
     bool read_body(const Request& request, std::size_t head_length, std::size_t& raw_length);
     static bool request_needs_body(std::string_view method);
     void answer_expectation(const Request& request);
+    // The body of a stream turned away: a retry: and a comment saying why.
+    void turn_away_stream();
     // Sets the deadline the connection's timer enforces (None: no timer).
     void set_deadline(Deadline deadline);
     void arm_deadline_timer();

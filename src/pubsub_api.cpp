@@ -81,12 +81,15 @@ PubSubApi::PubSubApi(Server& server, Hub& hub)
 
 void PubSubApi::install() {
     Router& router = server_.router();
+    // Streams run past --max-conns too: a bad topic is still a 400 and an
+    // ended one a 204 (the browser should stop), while a good request is
+    // turned away with a retry: the browser follows (start_stream).
     router.add("GET", "/latest", [this](Connection& c, const Request& r, std::string_view) {
         subscribe_many(c, r);
-    });
+    }, nullptr, AtCapacity::Serve);
     router.add_prefix("GET", "/latest/", [this](Connection& c, const Request& r, std::string_view) {
         subscribe_one(c, r);
-    });
+    }, AtCapacity::Serve);
     router.add(
         "POST", "/publish", [this](Connection& c, const Request& r, std::string_view body) { publish(c, r, body); },
         [this](Connection& c, const Request& r) { return authorize(c, r) && topic_param(c, r).has_value(); });

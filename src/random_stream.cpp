@@ -12,7 +12,7 @@ RandomStream::RandomStream(Server& server, std::uint64_t seed) : server_(server)
 void RandomStream::install() {
     server_.router().add("GET", "/random", [this](Connection& connection, const Request&, std::string_view) {
         if (connection.start_stream()) schedule_next(connection);
-    });
+    }, nullptr, AtCapacity::Serve);
 }
 
 void RandomStream::schedule_next(Connection& connection) {

@@ -9,12 +9,19 @@ bool Router::Route::matches_path(std::string_view request_path) const {
     return prefix ? request_path.starts_with(path) : request_path == path;
 }
 
-void Router::add(std::string method, std::string path, Handler handler, Precheck precheck) {
-    routes_.push_back(Route{std::move(method), std::move(path), false, std::move(handler), std::move(precheck)});
+void Router::add(std::string method, std::string path, Handler handler, Precheck precheck,
+                 AtCapacity at_capacity) {
+    routes_.push_back(
+        Route{std::move(method), std::move(path), false, std::move(handler), std::move(precheck), at_capacity});
 }
 
-void Router::add_prefix(std::string method, std::string prefix, Handler handler) {
-    routes_.push_back(Route{std::move(method), std::move(prefix), true, std::move(handler), nullptr});
+void Router::add_prefix(std::string method, std::string prefix, Handler handler, AtCapacity at_capacity) {
+    routes_.push_back(Route{std::move(method), std::move(prefix), true, std::move(handler), nullptr, at_capacity});
+}
+
+bool Router::serves_at_capacity(const Request& request) const {
+    const Route* route = find(request);
+    return route && route->at_capacity == AtCapacity::Serve;
 }
 
 const Router::Route* Router::find(const Request& request) const {

@@ -23,12 +23,20 @@ using Handler = std::function<void(Connection&, const Request&, std::string_view
 // returns false after answering it (401, 403, 400...) when it would refuse.
 using Precheck = std::function<bool(Connection&, const Request&)>;
 
+// Whether a route still runs for a connection accepted past --max-conns.
+// Refuse: the connection answers 503 itself. Serve: the handler runs, for
+// probes (/healthz) and for streams, whose start_stream() then turns the
+// browser away with a retry: it will follow (see Connection::start_stream).
+enum class AtCapacity { Refuse, Serve };
+
 class Router {
 public:
     // `method` is "GET", "POST", ... ; `path` must match exactly.
-    void add(std::string method, std::string path, Handler handler, Precheck precheck = nullptr);
+    void add(std::string method, std::string path, Handler handler, Precheck precheck = nullptr,
+             AtCapacity at_capacity = AtCapacity::Refuse);
     // Matches every path that starts with `prefix`.
-    void add_prefix(std::string method, std::string prefix, Handler handler);
+    void add_prefix(std::string method, std::string prefix, Handler handler,
+                    AtCapacity at_capacity = AtCapacity::Refuse);
     // Answers GET and HEAD for paths no route matches.
     void set_fallback(Handler handler) { fallback_ = std::move(handler); }
 
@@ -38,6 +46,9 @@ public:
     // Whether the request's body would be accepted, judged from its head:
     // false after answering (404/405/501, or the route's own precheck).
     bool admits_body(Connection& connection, const Request& request) const;
+
+    // True when the request's route was added with AtCapacity::Serve.
+    bool serves_at_capacity(const Request& request) const;
 
     // True for the methods of RFC 9110 (GET, HEAD, POST, PUT, DELETE,
     // CONNECT, OPTIONS, TRACE) and PATCH.
@@ -50,6 +61,7 @@ private:
         bool prefix = false;
         Handler handler;
         Precheck precheck;
+        AtCapacity at_capacity = AtCapacity::Refuse;
         bool matches_path(std::string_view request_path) const;
     };
 

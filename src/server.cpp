@@ -79,12 +79,13 @@ void Server::on_accept() {
             return;  // ECONNABORTED and the like: try again on the next event
         }
         ++stats_.connections_accepted;
-        if (open_connections_ >= max_connections_ + kHealthCheckHeadroom) {
-            refuse(fd);
+        if (open_connections_ >= max_connections_ + kCapacityHeadroom) {
+            shed(fd);
             continue;
         }
         if (add_connection(fd, peer) && open_connections_ > max_connections_) {
             connections_[fd]->over_limit_ = true;
+            log_at_capacity();
         }
     }
 }
@@ -115,20 +116,15 @@ void Server::adopt(UniqueFd fd, const SocketAddress& peer) {
     add_connection(fd.release(), peer);
 }
 
-void Server::refuse(int fd) {
-    // The socket is new, so its send buffer is empty and this small answer
-    // fits at once; nothing is read, so nothing can keep us busy.
-    static const std::string busy = [] {
-        Response response = Response::text(503, "too many connections, try again later");
-        response.headers.emplace_back("Retry-After", std::to_string(kBusyRetryAfterSeconds));
-        return format_head(response, ConnectionHeader::Close) + response.body;
-    }();
-    ::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+void Server::shed(int fd) {
     ::close(fd);
     ++stats_.refused_at_limit;
-    count_response(503);
+    log_at_capacity();
+}
+
+void Server::log_at_capacity() {
     Log::error("max-conns", "connection limit reached (--max-conns " + std::to_string(max_connections_) +
-                                "): answering 503", loop_.now());
+                                "): refusing new requests; streams are told to retry later", loop_.now());
 }
 
 void Server::shutdown(Millis deadline_ms) {
@@ -231,6 +227,11 @@ void Server::count_timeout(Connection::Deadline deadline) {
 std::uint32_t Server::jittered_retry_ms() {
     std::uniform_real_distribution<double> jitter(0.8, 1.2);
     return static_cast<std::uint32_t>(options_.retry_ms * jitter(rng_));
+}
+
+std::uint32_t Server::capacity_retry_ms() {
+    std::uniform_real_distribution<double> spread(1.0, kCapacityRetrySpread);
+    return static_cast<std::uint32_t>(options_.retry_ms * spread(rng_));
 }
 
 void Server::stream_started(Connection& connection) {

@@ -41,10 +41,19 @@ inline constexpr std::size_t kReservedFds = 64;
 inline constexpr Millis kActivityGranularity = 8;
 // What a client over --max-conns is told to wait before trying again.
 inline constexpr int kBusyRetryAfterSeconds = 5;
-// Connections accepted past --max-conns that may still ask for /healthz
-// (load balancers probe exactly when a server is full); anything else they
-// ask gets 503. Beyond this headroom the answer is 503 without reading.
-inline constexpr std::size_t kHealthCheckHeadroom = 16;
+// A stream turned away past --max-conns is told to come back after between
+// 1 and this many times --retry-ms: later than usual, and spread over a
+// window several times wider than the normal +-20%, so that browsers
+// refused together do not all return in the same instant.
+inline constexpr std::uint32_t kCapacityRetrySpread = 4;
+// Connections accepted past --max-conns that are still read, so that each
+// gets the refusal its client understands: /healthz is answered (load
+// balancers probe exactly when a server is full), a stream request gets a
+// 200 with a retry: (a browser follows it), anything else 503. Beyond this
+// headroom a new connection is closed unread: without the request there is
+// no telling a browser from a script, and a 503 would end an EventSource
+// for good, while a dropped connection makes it come back.
+inline constexpr std::size_t kCapacityHeadroom = 16;
 
 struct ServerStats {
     std::uint64_t connections_accepted = 0;
@@ -105,6 +114,9 @@ public:
     // The --retry-ms hint with +-20% jitter, so that clients of a restarted
     // server do not all come back in the same instant.
     std::uint32_t jittered_retry_ms();
+    // The retry hint of a stream turned away for capacity: uniform between
+    // --retry-ms and kCapacityRetrySpread times it.
+    std::uint32_t capacity_retry_ms();
     // A connection became a stream: heartbeats and --max-stream-age start.
     void stream_started(Connection& connection);
     // A stream queued bytes: its heartbeat deadline moves.
@@ -118,8 +130,9 @@ public:
 private:
     void on_accept();
     bool add_connection(int fd, const SocketAddress& peer);
-    // Answers 503 on a connection over --max-conns, without reading it.
-    void refuse(int fd);
+    // Closes a connection past --max-conns and its headroom, unread.
+    void shed(int fd);
+    void log_at_capacity();   // rate-limited, like every error line
     bool before_sleep();
     void flush_pending();
     // Flushes up to `limit` entries of `list`; returns how many it took.

@@ -73,7 +73,7 @@ void StatusApi::install() {
         // other instances: a load balancer should send clients elsewhere.
         if (redis_ && !redis_->up()) c.respond(Response::text(503, "redis unavailable"));
         else c.respond(Response::text(200, "ok"));
-    });
+    }, nullptr, AtCapacity::Serve);  // load balancers probe exactly when a server is full
     router.add("GET", "/metrics", [this](Connection& c, const Request&, std::string_view) {
         Response response;
         response.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -171,7 +171,7 @@ std::string StatusApi::render_metrics() const {
     m.single("sse_heartbeats_total", "counter", "Heartbeat comments sent.", static_cast<double>(s.heartbeats));
     m.single("sse_slow_subscriber_drops_total", "counter", "Streams closed for passing --max-buffer.",
              static_cast<double>(s.slow_subscriber_drops));
-    m.single("sse_connections_refused_total", "counter", "Connections answered 503 at --max-conns.",
+    m.single("sse_connections_refused_total", "counter", "Connections refused past --max-conns (503, a stream turned away, or closed unread).",
              static_cast<double>(s.refused_at_limit));
     m.single("sse_streams_aged_out_total", "counter", "Streams ended by --max-stream-age.",
              static_cast<double>(s.streams_aged_out));

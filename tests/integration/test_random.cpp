@@ -68,7 +68,7 @@ TEST_CASE("GET /random answers 200 with event-stream headers and no length") {
 
     CHECK(head.status == 200);
     CHECK(head.header("Content-Type") == "text/event-stream");
-    CHECK(head.header("Cache-Control") == "no-cache");
+    CHECK(head.header("Cache-Control") == "no-cache, no-transform");
     CHECK(head.header("Connection") == "keep-alive");
     CHECK(head.header("X-Accel-Buffering") == "no");
     CHECK_FALSE(head.has("Content-Length"));

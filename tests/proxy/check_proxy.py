@@ -324,9 +324,9 @@ def check_stream_headers(results, nginx):
     exchange, reader = open_stream(nginx, "/latest/headers")
     try:
         ok = (reader is not None and exchange.header("content-type").startswith("text/event-stream")
-              and exchange.header("cache-control") == "no-cache"
+              and exchange.header("cache-control") == "no-cache, no-transform"
               and exchange.header_count("x-accel-buffering") == 0)
-        results.check("a stream through nginx: 200, text/event-stream, no-cache, opens with retry:, "
+        results.check("a stream through nginx: 200, text/event-stream, no-cache, no-transform, opens with retry:, "
                       "X-Accel-Buffering consumed by nginx", ok,
                       f"status {exchange.status}, headers {exchange.headers}")
     finally:
