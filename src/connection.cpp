@@ -341,6 +341,12 @@ void Connection::deliver(const ChunkRef& chunk) {
     }
 }
 
+void Connection::pause(std::optional<std::uint32_t> retry_ms) {
+    if (phase_ != Phase::Stream) return;
+    send(encode_retry(retry_ms ? server_.retry_at_least_ms(*retry_ms) : server_.jittered_retry_ms()));
+    end_stream();
+}
+
 void Connection::end_stream() {
     if (phase_ == Phase::Stream) begin_draining();
 }

@@ -115,6 +115,9 @@ public:
     // drops a stream.
     void deliver_replay(const ChunkRef& chunk) override;
     void finish() override { end_stream(); }
+    // Sends a last "retry:" (at least `retry_ms`, jittered upward, so that
+    // streams paused together come back spread out) and ends the stream.
+    void pause(std::optional<std::uint32_t> retry_ms) override;
     // Closes at once, dropping queued output (the peer is gone or too slow).
     void abort();
 

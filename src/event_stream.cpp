@@ -139,14 +139,17 @@ std::size_t sequence_length(std::string_view bytes) {
 
 }  // namespace
 
-std::string encode_event(std::string_view id, std::string_view name, std::string_view data) {
+std::string encode_event(std::string_view id, std::string_view name, std::string_view data,
+                         std::optional<std::uint32_t> retry_ms) {
     // Exactly one allocation: the size is an upper bound (line breaks
     // dropped from the id or name only make the text shorter).
     constexpr std::size_t kFieldOverhead = std::string_view("event: \n").size();
+    constexpr std::size_t kRetryLineMax = std::string_view("retry: 4294967295\n").size();
     std::string out;
-    out.reserve(2 * kFieldOverhead + id.size() + name.size() + data_lines_size(data) + 1);
+    out.reserve(2 * kFieldOverhead + id.size() + name.size() + kRetryLineMax + data_lines_size(data) + 1);
     append_field(out, "id", id);
     append_field(out, "event", name);
+    if (retry_ms) out.append("retry: ").append(std::to_string(*retry_ms)) += '\n';  // short: no allocation
     append_data_lines(out, data);
     out += '\n';
     return out;

@@ -11,15 +11,23 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace sse {
 
-// "id: <id>\nevent: <name>\ndata: ...\n\n". `id` and `name` are omitted when
-// empty. Empty `data` still yields one "data:" line, so the browser
-// dispatches the event (with empty data).
-std::string encode_event(std::string_view id, std::string_view name, std::string_view data);
+// Retry hints this server sends, from --retry-ms or a publisher's ?retry=:
+// 1 ms to a day.
+inline constexpr std::uint32_t kMinRetryMs = 1;
+inline constexpr std::uint32_t kMaxRetryMs = 86'400'000;
+
+// "id: <id>\nevent: <name>\nretry: <ms>\ndata: ...\n\n". `id` and `name`
+// are omitted when empty, the retry line without `retry_ms` (with it, the
+// browser waits that long before it reconnects). Empty `data` still yields
+// one "data:" line, so the browser dispatches the event (with empty data).
+std::string encode_event(std::string_view id, std::string_view name, std::string_view data,
+                         std::optional<std::uint32_t> retry_ms = std::nullopt);
 
 // "retry: <ms>\n\n": how long the browser waits before reconnecting.
 std::string encode_retry(std::uint32_t retry_ms);

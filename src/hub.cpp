@@ -134,24 +134,27 @@ ChunkRef Hub::reset_event(std::span<const std::string> topics, std::string_view 
 }
 
 Hub::Published Hub::publish(std::string_view topic_name, std::string_view name, std::string_view data,
-                            std::uint64_t wall_ms) {
-    return record(ids_.next(wall_ms), topic_name, name, data);
+                            std::uint64_t wall_ms, std::optional<std::uint32_t> retry_ms) {
+    return record(ids_.next(wall_ms), topic_name, name, data, retry_ms);
 }
 
-Hub::Published Hub::ingest(EventId id, std::string_view topic_name, std::string_view name, std::string_view data) {
+Hub::Published Hub::ingest(EventId id, std::string_view topic_name, std::string_view name, std::string_view data,
+                           std::optional<std::uint32_t> retry_ms) {
     if (id <= last_ingested_) return Published{id, 0};
     last_ingested_ = id;
-    return record(id, topic_name, name, data);
+    return record(id, topic_name, name, data, retry_ms);
 }
 
-Hub::Published Hub::record(EventId id, std::string_view topic_name, std::string_view name, std::string_view data) {
+Hub::Published Hub::record(EventId id, std::string_view topic_name, std::string_view name, std::string_view data,
+                           std::optional<std::uint32_t> retry_ms) {
     std::string id_text = id.to_string();
     StoredEvent event;
     event.id = id;
-    event.plain = ChunkRef::make(encode_event(id_text, name, data));
+    event.plain = ChunkRef::make(encode_event(id_text, name, data, retry_ms));
     // Multi-topic streams need a name on every event; the publisher's name,
     // else the topic. When the publisher named it, both forms are the same.
-    event.named = name.empty() ? ChunkRef::make(encode_event(id_text, topic_name, data)) : event.plain;
+    event.named =
+        name.empty() ? ChunkRef::make(encode_event(id_text, topic_name, data, retry_ms)) : event.plain;
 
     Published result{id, 0};
     if (Topic* t = find(topic_name)) {
@@ -186,6 +189,15 @@ std::size_t Hub::end_topic(std::string_view name) {
         }
     }
     return finished;
+}
+
+std::size_t Hub::pause_topic(std::string_view name, std::optional<std::uint32_t> retry_ms) {
+    Topic* t = find(name);
+    if (!t) return 0;
+    // A paused sink leaves when its connection closes, later: the list is
+    // not changed while it is walked.
+    for (Subscription* s : t->subscriptions) s->sink->pause(retry_ms);
+    return t->subscriptions.size();
 }
 
 void Hub::forget_oldest_ending() {

@@ -48,6 +48,10 @@ public:
     virtual void deliver_replay(const ChunkRef& chunk) = 0;
     // Every topic of the stream has ended: finish the stream.
     virtual void finish() = 0;
+    // Ends the stream so that its client comes back and resumes: after
+    // about `retry_ms` (never sooner), or after the stream's own retry
+    // hint when there is none.
+    virtual void pause(std::optional<std::uint32_t> retry_ms) = 0;
 };
 
 struct HubLimits {
@@ -86,14 +90,16 @@ public:
         EventId id;
         std::size_t queued = 0;  // streams it was handed to
     };
-    // Records and delivers one event. `name` may be empty. The caller has
-    // validated `topic` and that `data` is UTF-8.
+    // Records and delivers one event. `name` may be empty; with `retry_ms`
+    // the event carries a "retry:" line. The caller has validated `topic`
+    // and that `data` is UTF-8.
     Published publish(std::string_view topic, std::string_view name, std::string_view data,
-                      std::uint64_t wall_ms);
+                      std::uint64_t wall_ms, std::optional<std::uint32_t> retry_ms = std::nullopt);
     // Records and delivers an event whose id was issued elsewhere (by a
     // Redis Stream). Ids at or below last_id() are ignored (already seen),
     // so reading the same entry twice delivers it once.
-    Published ingest(EventId id, std::string_view topic, std::string_view name, std::string_view data);
+    Published ingest(EventId id, std::string_view topic, std::string_view name, std::string_view data,
+                     std::optional<std::uint32_t> retry_ms = std::nullopt);
 
     // With external ids (Redis), a Last-Event-ID above last_id() may simply
     // not have been read from the stream yet: it is then honoured (events up
@@ -106,6 +112,11 @@ public:
     // is_ended() holds until the topic is published to again. Returns the
     // number of streams finished.
     std::size_t end_topic(std::string_view topic);
+    // Pauses `topic`: every stream subscribed to it (alone or among other
+    // topics) is paused (StreamSink::pause), but the topic is not ended, so
+    // the clients that come back stream again and resume with their
+    // Last-Event-ID. Returns the number of streams paused.
+    std::size_t pause_topic(std::string_view topic, std::optional<std::uint32_t> retry_ms);
     // True when every one of `topics` has been ended (and not revived).
     bool all_ended(std::span<const std::string> topics) const;
 
@@ -126,7 +137,8 @@ private:
     void forget_oldest_ending();
     void replay(Subscription& subscription, EventId after);
     ChunkRef reset_event(std::span<const std::string> topics, std::string_view reason) const;
-    Published record(EventId id, std::string_view topic, std::string_view name, std::string_view data);
+    Published record(EventId id, std::string_view topic, std::string_view name, std::string_view data,
+                     std::optional<std::uint32_t> retry_ms);
 
     HubLimits limits_;
     IdGenerator ids_;

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <functional>
 
+#include "event_stream.h"
+
 namespace sse {
 
 namespace {
@@ -124,7 +126,7 @@ const std::vector<Flag>& flags() {
 
         {"streams", "--retry-ms", "MS", "reconnection delay sent to browsers, jittered +-20% per stream",
          [](const Options& o) { return std::to_string(o.retry_ms); },
-         [](Options& o, std::string_view v) { return parse_int<std::uint32_t>(v, 1, 86'400'000, o.retry_ms); }},
+         [](Options& o, std::string_view v) { return parse_int<std::uint32_t>(v, kMinRetryMs, kMaxRetryMs, o.retry_ms); }},
         {"streams", "--heartbeat-ms", "MS", "comment sent on a stream quiet for this long",
          [](const Options& o) { return std::to_string(o.heartbeat_ms); },
          [](Options& o, std::string_view v) { return parse_int<std::uint32_t>(v, 10, 3'600'000, o.heartbeat_ms); }},

@@ -1,6 +1,7 @@
 #include "pubsub_api.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 
 #include "connection.h"
@@ -19,12 +20,14 @@ std::uint64_t wall_clock_ms() {
         duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
-// {"id":"<id>","queued":<n>} and a newline: what a publisher is answered.
-std::string publish_answer(EventId id, std::size_t queued) {
+// {"id":"<id>","queued":<n>[,"closed":<m>]} and a newline: what a
+// publisher is answered; "closed" counts the streams a close=1 paused.
+std::string publish_answer(EventId id, std::size_t queued, std::optional<std::size_t> closed) {
     std::string json = "{\"id\":\"";
     json.reserve(64);
     json.append(id.to_string()).append("\",\"queued\":");
     append_decimal(json, queued);
+    if (closed) append_decimal(json.append(",\"closed\":"), *closed);
     json.append("}\n");
     return json;
 }
@@ -92,7 +95,7 @@ void PubSubApi::install() {
     }, AtCapacity::Serve);
     router.add(
         "POST", "/publish", [this](Connection& c, const Request& r, std::string_view body) { publish(c, r, body); },
-        [this](Connection& c, const Request& r) { return authorize(c, r) && topic_param(c, r).has_value(); });
+        [this](Connection& c, const Request& r) { return authorize(c, r) && publish_request(c, r).has_value(); });
     router.add("DELETE", "/publish", [this](Connection& c, const Request& r, std::string_view) {
         end_topic(c, r);
     });
@@ -145,32 +148,60 @@ void PubSubApi::subscribe(Connection& connection, const Request& request, std::v
     connection.set_on_close([this, subscription] { hub_.unsubscribe(subscription); });
 }
 
-void PubSubApi::publish(Connection& connection, const Request& request, std::string_view body) {
-    if (!authorize(connection, request)) return;
+std::optional<PubSubApi::PublishRequest> PubSubApi::publish_request(Connection& connection,
+                                                                     const Request& request) {
+    PublishRequest publish;
     std::optional<std::string> topic = topic_param(connection, request);
-    if (!topic) return;
-    std::string name;
+    if (!topic) return std::nullopt;
+    publish.topic = std::move(*topic);
     if (std::optional<std::string> event = query_param(request.query, "event")) {
         if (!is_valid_topic(*event)) {
             answer(connection, request, 400, "invalid event name (1-64 of A-Z a-z 0-9 _ . -)");
-            return;
+            return std::nullopt;
         }
-        name = std::move(*event);
+        publish.name = std::move(*event);
     }
+    if (std::optional<std::string> retry = query_param(request.query, "retry")) {
+        std::uint32_t ms = 0;
+        auto [end, ec] = std::from_chars(retry->data(), retry->data() + retry->size(), ms);
+        if (ec != std::errc{} || end != retry->data() + retry->size() || ms < kMinRetryMs || ms > kMaxRetryMs) {
+            answer(connection, request, 400,
+                   "retry= must be a whole number of milliseconds from " + std::to_string(kMinRetryMs) + " to " +
+                       std::to_string(kMaxRetryMs));
+            return std::nullopt;
+        }
+        publish.retry_ms = ms;
+    }
+    if (std::optional<std::string> close = query_param(request.query, "close")) {
+        if (*close != "1") {
+            answer(connection, request, 400, "close= takes only 1 (close the topic's streams after this event)");
+            return std::nullopt;
+        }
+        publish.pause = true;
+    }
+    return publish;
+}
+
+void PubSubApi::publish(Connection& connection, const Request& request, std::string_view body) {
+    if (!authorize(connection, request)) return;
+    std::optional<PublishRequest> publish = publish_request(connection, request);
+    if (!publish) return;
     if (!is_valid_utf8(body)) {
         answer(connection, request, 400, "event data must be UTF-8");
         return;
     }
     if (redis_) {
-        publish_through_redis(connection, request, *topic, name, body);
+        publish_through_redis(connection, request, *publish, body);
         return;
     }
-    Hub::Published published = hub_.publish(*topic, name, body, wall_clock_ms());
-    answer_json(connection, request, publish_answer(published.id, published.queued));
+    Hub::Published published = hub_.publish(publish->topic, publish->name, body, wall_clock_ms(), publish->retry_ms);
+    std::optional<std::size_t> paused;
+    if (publish->pause) paused = hub_.pause_topic(publish->topic, publish->retry_ms);
+    answer_json(connection, request, publish_answer(published.id, published.queued, paused));
 }
 
-void PubSubApi::publish_through_redis(Connection& connection, const Request& request, const std::string& topic,
-                                      const std::string& name, std::string_view body) {
+void PubSubApi::publish_through_redis(Connection& connection, const Request& request, const PublishRequest& publish,
+                                      std::string_view body) {
     HeaderList cors = cors_.response_headers(header_value(request, "Origin"));
     if (!redis_->up()) {
         // Never a silent drop: the publisher learns the event was not taken.
@@ -182,14 +213,19 @@ void PubSubApi::publish_through_redis(Connection& connection, const Request& req
     }
     connection.defer();
     Connection::Handle handle = connection.handle();
-    redis_->publish(topic, name, body,
-                    [this, handle, topic, cors = std::move(cors)](std::optional<EventId> id, const std::string& error) {
+    // Every instance (this one too) delivers the event, and pauses the
+    // topic, when its reader meets the entry: the counts answered here are
+    // this instance's streams at the time of the answer.
+    redis_->publish(publish.topic, publish.name, body, publish.retry_ms, publish.pause,
+                    [this, handle, topic = publish.topic, pause = publish.pause, cors = std::move(cors)](
+                        std::optional<EventId> id, const std::string& error) {
                         Connection* waiting = server_.find(handle);
                         if (!waiting) return;  // the publisher left; the event stands
                         Response response;
                         if (id) {
+                            std::size_t streams = hub_.subscribers(topic);
                             response.content_type = "application/json";
-                            response.body = publish_answer(*id, hub_.subscribers(topic));
+                            response.body = publish_answer(*id, streams, pause ? std::optional(streams) : std::nullopt);
                         } else {
                             response = Response::text(503, "redis did not take the event: " + error);
                             response.headers.emplace_back("Retry-After", "1");

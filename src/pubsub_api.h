@@ -2,7 +2,12 @@
 //
 //   GET     /latest/<topic>            one topic per stream
 //   GET     /latest?type=a,b,c         several topics, named events
-//   POST    /publish?topic=T[&event=E] body = the event's data
+//   POST    /publish?topic=T[&event=E][&retry=MS][&close=1]
+//                                      body = the event's data; retry= puts
+//                                      a "retry: MS" line in the event;
+//                                      close=1 then pauses the topic: its
+//                                      streams close and their clients
+//                                      come back after MS and resume
 //   DELETE  /publish?topic=T           end the topic (streams get 204 after)
 //   OPTIONS /latest..., /publish       CORS preflights
 //
@@ -44,6 +49,15 @@ private:
     void subscribe_many(Connection& connection, const Request& request);
     void subscribe(Connection& connection, const Request& request, std::vector<std::string> topics,
                    bool multi);
+    // What a POST /publish asks for, from its query.
+    struct PublishRequest {
+        std::string topic;
+        std::string name;                        // ?event=, may be empty
+        std::optional<std::uint32_t> retry_ms;   // ?retry=
+        bool pause = false;                      // ?close=1
+    };
+    // Answers 400 and returns nullopt unless every parameter is valid.
+    std::optional<PublishRequest> publish_request(Connection& connection, const Request& request);
     void publish(Connection& connection, const Request& request, std::string_view body);
     void end_topic(Connection& connection, const Request& request);
     void preflight(Connection& connection, const Request& request, std::string_view methods);
@@ -52,8 +66,8 @@ private:
     std::optional<std::string> topic_param(Connection& connection, const Request& request);
     void answer(Connection& connection, const Request& request, int status, std::string_view text);
     void answer_json(Connection& connection, const Request& request, std::string json);
-    void publish_through_redis(Connection& connection, const Request& request, const std::string& topic,
-                               const std::string& name, std::string_view body);
+    void publish_through_redis(Connection& connection, const Request& request, const PublishRequest& publish,
+                               std::string_view body);
 
     Server& server_;
     Hub& hub_;

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "hub.h"
+#include "event_stream.h"
 #include "log.h"
 
 namespace sse {
@@ -51,9 +52,15 @@ void RedisBridge::start() {
     reader_.start();
 }
 
-void RedisBridge::publish(std::string_view topic, std::string_view name, std::string_view data, Done done) {
+void RedisBridge::publish(std::string_view topic, std::string_view name, std::string_view data,
+                          std::optional<std::uint32_t> retry_ms, bool pause, Done done) {
     std::string maxlen = std::to_string(history_);
-    writer_.command({"XADD", key_, "MAXLEN", "~", maxlen, "*", "topic", topic, "event", name, "data", data},
+    std::string retry = retry_ms ? std::to_string(*retry_ms) : std::string();
+    std::vector<std::string_view> command = {"XADD", key_, "MAXLEN", "~", maxlen, "*",
+                                             "topic", topic, "event", name, "data", data};
+    if (retry_ms) command.insert(command.end(), {"retry", retry});
+    if (pause) command.insert(command.end(), {"close", "1"});
+    writer_.command(command,
                     [this, done = std::move(done)](const RespValue& reply) {
                         std::optional<EventId> id;
                         if (reply.type == RespValue::Type::Bulk) id = parse_event_id(reply.text);
@@ -97,7 +104,7 @@ void RedisBridge::load_history() {
         } else {
             hub_.set_floor(EventId{});  // we hold the whole stream
         }
-        for (auto it = entries.rbegin(); it != entries.rend(); ++it) ingest_entry(*it);
+        for (auto it = entries.rbegin(); it != entries.rend(); ++it) ingest_entry(*it, false);
         loaded_ = true;
         Log::info("redis: loaded " + std::to_string(entries.size()) + " events from stream " + key_);
         read_next();
@@ -118,31 +125,42 @@ void RedisBridge::read_next() {
         if (reply.type == RespValue::Type::Array) {
             for (const RespValue& stream : reply.elements) {
                 if (stream.elements.size() < 2) continue;
-                for (const RespValue& entry : stream.elements[1].elements) ingest_entry(entry);
+                for (const RespValue& entry : stream.elements[1].elements) ingest_entry(entry, true);
             }
         }
         read_next();
     });
 }
 
-void RedisBridge::ingest_entry(const RespValue& entry) {
+void RedisBridge::ingest_entry(const RespValue& entry, bool live) {
     // entry = [id, [field, value, field, value, ...]]
     if (entry.elements.size() < 2) return;
     std::optional<EventId> id = parse_event_id(entry.elements[0].text);
     if (!id) return;
-    std::string_view topic, name, data;
+    std::string_view topic, name, data, retry_text;
+    bool pause = false;
     const std::vector<RespValue>& fields = entry.elements[1].elements;
     for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
         const std::string& field = fields[i].text;
         if (field == "topic") topic = fields[i + 1].text;
         else if (field == "event") name = fields[i + 1].text;
         else if (field == "data") data = fields[i + 1].text;
+        else if (field == "retry") retry_text = fields[i + 1].text;
+        else if (field == "close") pause = fields[i + 1].text == "1";
     }
     if (*id > last_seen_) last_seen_ = *id;
     if (!is_valid_topic(topic)) return;  // not one of ours: skip, never crash
     if (!name.empty() && !is_valid_topic(name)) name = {};
+    // A retry that is not one we would have written is dropped, not trusted.
+    std::optional<std::uint32_t> retry_ms;
+    std::uint32_t ms = 0;
+    auto [end, ec] = std::from_chars(retry_text.data(), retry_text.data() + retry_text.size(), ms);
+    if (ec == std::errc{} && end == retry_text.data() + retry_text.size() && ms >= kMinRetryMs && ms <= kMaxRetryMs)
+        retry_ms = ms;
     ++stats_.read;
-    hub_.ingest(*id, topic, name, data);
+    bool fresh = *id > hub_.last_id();
+    hub_.ingest(*id, topic, name, data, retry_ms);
+    if (live && pause && fresh) hub_.pause_topic(topic, retry_ms);
 }
 
 }  // namespace sse

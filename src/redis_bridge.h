@@ -54,7 +54,10 @@ public:
 
     // Appends an event. `done` gets the id, or nullopt and a reason.
     using Done = std::function<void(std::optional<EventId> id, const std::string& error)>;
-    void publish(std::string_view topic, std::string_view name, std::string_view data, Done done);
+    // `retry_ms` and `pause` travel in the entry, so every instance encodes
+    // the same event and pauses the topic's streams when it reads it.
+    void publish(std::string_view topic, std::string_view name, std::string_view data,
+                 std::optional<std::uint32_t> retry_ms, bool pause, Done done);
 
     const RedisBridgeStats& stats() const { return stats_; }
     std::uint64_t reconnects() const { return writer_.reconnects() + reader_.reconnects(); }
@@ -68,7 +71,9 @@ private:
     // An error reply: ask again later if the link is still up (if it is
     // not, on_reader_connected resumes when it is back).
     void retry_later(void (RedisBridge::*step)(), const RespValue& reply);
-    void ingest_entry(const RespValue& entry);
+    // `live`: read as it was published (not loaded as history at start),
+    // so a pause in it applies to the streams open now.
+    void ingest_entry(const RespValue& entry, bool live);
 
     EventLoop& loop_;
     Hub& hub_;

@@ -234,6 +234,11 @@ std::uint32_t Server::capacity_retry_ms() {
     return static_cast<std::uint32_t>(options_.retry_ms * spread(rng_));
 }
 
+std::uint32_t Server::retry_at_least_ms(std::uint32_t base_ms) {
+    std::uniform_real_distribution<double> jitter(1.0, 1.2);
+    return static_cast<std::uint32_t>(std::min<double>(base_ms * jitter(rng_), UINT32_MAX));
+}
+
 void Server::stream_started(Connection& connection) {
     stream_sent(connection);
     if (options_.max_stream_age_s > 0) {

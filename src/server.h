@@ -117,6 +117,8 @@ public:
     // The retry hint of a stream turned away for capacity: uniform between
     // --retry-ms and kCapacityRetrySpread times it.
     std::uint32_t capacity_retry_ms();
+    // `base_ms` jittered upward by at most 20%: never sooner than asked.
+    std::uint32_t retry_at_least_ms(std::uint32_t base_ms);
     // A connection became a stream: heartbeats and --max-stream-age start.
     void stream_started(Connection& connection);
     // A stream queued bytes: its heartbeat deadline moves.

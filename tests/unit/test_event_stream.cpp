@@ -51,6 +51,13 @@ TEST_CASE("encode_event") {
     }
 }
 
+TEST_CASE("encode_event with a retry puts the line before the data") {
+    CHECK(sse::encode_event("1-0", "", "x", 60000) == "id: 1-0\nretry: 60000\ndata: x\n\n");
+    CHECK(sse::encode_event("1-0", "news", "a\nb", 1) == "id: 1-0\nevent: news\nretry: 1\ndata: a\ndata: b\n\n");
+    CHECK(sse::encode_event("", "", "", sse::kMaxRetryMs) == "retry: 86400000\ndata: \n\n");
+    CHECK(sse::encode_event("1-0", "", "x", std::nullopt) == sse::encode_event("1-0", "", "x"));
+}
+
 TEST_CASE("encode_retry and encode_comment") {
     CHECK(sse::encode_retry(0) == "retry: 0\n\n");
     CHECK(sse::encode_retry(3000) == "retry: 3000\n\n");

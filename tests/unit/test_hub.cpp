@@ -1,6 +1,7 @@
 // The hub with fake sinks: delivery, shared encoding, replay, reset, ending.
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,12 @@ struct FakeSink : sse::StreamSink {
     }
     int replayed = 0;
     void finish() override { finished = true; }
+    int pauses = 0;
+    std::optional<std::uint32_t> paused_with;
+    void pause(std::optional<std::uint32_t> retry_ms) override {
+        ++pauses;
+        paused_with = retry_ms;
+    }
 
     std::string text() const {
         std::string all;
@@ -193,6 +200,48 @@ TEST_CASE("ending topics finishes the streams whose topics all ended") {
     CHECK_FALSE(hub.all_ended(std::vector<std::string>{"news"}));
     hub.unsubscribe(a);
     hub.unsubscribe(b);
+}
+
+TEST_CASE("an event with a retry carries it in both wire forms, and in history") {
+    Hub hub(limits(), kStart);
+    FakeSink plain, named;
+    auto* a = hub.subscribe(plain, {"t"}, false, std::nullopt);
+    auto* b = hub.subscribe(named, {"t", "u"}, true, std::nullopt);
+    EventId id = hub.publish("t", "", "bye", kStart, 60000).id;
+    std::string id_text = id.to_string();
+    CHECK(plain.text() == "id: " + id_text + "\nretry: 60000\ndata: bye\n\n");
+    CHECK(named.text() == "id: " + id_text + "\nevent: t\nretry: 60000\ndata: bye\n\n");
+    FakeSink late;
+    auto* c = hub.subscribe(late, {"t"}, false, EventId{});
+    CHECK(late.text() == plain.text());  // replayed as sent
+    hub.unsubscribe(a);
+    hub.unsubscribe(b);
+    hub.unsubscribe(c);
+}
+
+TEST_CASE("pausing a topic pauses each of its streams once, and does not end it") {
+    Hub hub(limits(), kStart);
+    FakeSink t_only, t_and_u, u_only;
+    auto* a = hub.subscribe(t_only, {"t"}, false, std::nullopt);
+    auto* b = hub.subscribe(t_and_u, {"t", "u"}, true, std::nullopt);
+    auto* c = hub.subscribe(u_only, {"u"}, false, std::nullopt);
+
+    CHECK(hub.pause_topic("t", 5000) == 2);
+    CHECK(t_only.pauses == 1);
+    CHECK(t_only.paused_with == std::optional<std::uint32_t>(5000));
+    CHECK(t_and_u.pauses == 1);
+    CHECK(u_only.pauses == 0);
+    CHECK_FALSE(t_only.finished);
+    // Not ended: a client that comes back streams again (no 204).
+    CHECK_FALSE(hub.all_ended(std::vector<std::string>{"t"}));
+
+    CHECK(hub.pause_topic("t", std::nullopt) == 2);
+    CHECK(t_only.paused_with == std::nullopt);
+    CHECK(hub.pause_topic("nobody", 1000) == 0);
+    CHECK(hub.topic_count() == 2);  // pausing a topic nobody watches creates nothing
+    hub.unsubscribe(a);
+    hub.unsubscribe(b);
+    hub.unsubscribe(c);
 }
 
 TEST_CASE("topics without subscribers or history cost nothing") {
