@@ -8,6 +8,9 @@ script starts its own redis-server on a free loopback port (persistence on,
 data in DIR) and sse-server instances with --redis, then checks:
 
   1. publish on A, receive on B with the id A answered;
+     1b. a pause (retry=MS&close=1) published on A: the final event carries
+     retry: MS and the streams close on A and on B; a client that comes back
+     streams again (no 204) and resumes with nothing missing;
   2. a client moved from A to B with Last-Event-ID: no gap, no duplicate;
   3. Redis restarted mid-stream: 503 while it is down, /healthz 503 then 200,
      and every subscriber gets every event answered 2xx exactly once, in order;
@@ -46,7 +49,7 @@ import time
 DEADLINE_S = 15.0          # ordinary waits (an event, an answer)
 REDIS_DEADLINE_S = 30.0    # the Redis link: reconnect backoff is at most 5 s
 SHUTDOWN_DEADLINE_S = 10.0
-CHECK_COUNT = 9            # the checks after set-up, for the count when set-up fails
+CHECK_COUNT = 10           # the checks after set-up, for the count when set-up fails
 
 
 class CheckFailed(Exception):
@@ -365,7 +368,8 @@ class Subscriber:
                         if "data" in fields or "id" in fields:
                             with self.cond:
                                 self.events.append({"id": fields.get("id"), "event": fields.get("event", ""),
-                                                    "data": "\n".join(fields.get("data", []))})
+                                                    "data": "\n".join(fields.get("data", [])),
+                                                    "retry": fields.get("retry")})
                                 self.cond.notify_all()
                         fields = {}
                     elif not line.startswith(":"):
@@ -376,6 +380,7 @@ class Subscriber:
                         elif key in ("id", "event"):
                             fields[key] = value
                         elif key == "retry":
+                            fields["retry"] = value
                             self.started = True
         except OSError:
             pass
@@ -521,6 +526,33 @@ class Suite:
             expect_exactly(sub, events, expected)
         on_a.close()
         on_b.close()
+
+    # 1b.
+    def pause_travels(self):
+        a, b = self.instances["A"], self.instances["B"]
+        topic = "paused"
+        on_a = Subscriber(a.port, topic, name="subscriber on A")
+        on_b = Subscriber(b.port, topic, name="subscriber on B")
+        status, body = http_request(a.port, "POST", "/publish?topic=%s&retry=2000&close=1" % topic, b"pause")
+        match = re.match(r'\{"id":"([0-9]+-[0-9]+)"', body) if status == 200 else None
+        expect(match, "POST /publish?...&retry=2000&close=1 on A: expected 200 with an id, got %s %r" % (status, body))
+        pause_id = match.group(1)
+        self.history.setdefault(topic, []).append((pause_id, "pause"))
+        for sub in (on_a, on_b):
+            got = sub.wait_count(1)
+            expect(got[0]["id"] == pause_id and got[0]["retry"] == "2000",
+                   "%s: expected the pause %s with retry: 2000, got %s" % (sub.name, pause_id, got[0]))
+            wait_until(lambda: sub.closed, "%s's stream closed by the pause" % sub.name)
+        # Away meanwhile: one event. Each comes back, to the other instance,
+        # and gets exactly that one, then the sentinel.
+        self.publish(b, topic, "while paused")
+        back_on_b = Subscriber(b.port, topic, last_event_id=pause_id, name="came back on B")
+        back_on_a = Subscriber(a.port, topic, last_event_id=pause_id, name="came back on A")
+        expected = [e for e in self.history[topic] if e[1] == "while paused"]
+        for sub, events in zip((back_on_b, back_on_a), self.sentinel(a, topic, [back_on_b, back_on_a])):
+            expect_exactly(sub, events, expected)
+        for sub in (on_a, on_b, back_on_a, back_on_b):
+            sub.close()
 
     # 2.
     def move_from_a_to_b(self):
@@ -713,6 +745,8 @@ def main():
             print("%d passed, %d failed" % (suite.passed, suite.failed + CHECK_COUNT))
             return 1
         suite.run("1. publish on A is received on B with A's id", suite.publish_on_a_receive_on_b)
+        suite.run("1b. a pause published on A closes the streams on A and B; they resume, nothing lost",
+                  suite.pause_travels)
         suite.run("2. a client moved from A to B with Last-Event-ID: no gap, no duplicate", suite.move_from_a_to_b)
         suite.run("3. Redis restarted mid-stream: 503 while down, then nothing lost", suite.redis_restart)
         suite.run("3b. A's link alone cut while B publishes: A resumes, nothing lost", suite.link_cut_resumes)
