@@ -21,6 +21,9 @@ data in DIR) and sse-server instances with --redis, then checks:
   4. an instance started late replays the stream's history;
   5. --reuse-port: two instances share one port and one stream (5b: without
      the flag the port is refused);
+  5c. quiet for more than one XREAD BLOCK period (5 s), four times in a
+     row: each instance reads again after every empty reply, so one, two
+     and many subscribers get every event each time;
   6. every instance exits 0 on SIGTERM.
 
 A reaches Redis through a small TCP relay in this script, so its link alone
@@ -47,9 +50,10 @@ import threading
 import time
 
 DEADLINE_S = 15.0          # ordinary waits (an event, an answer)
+READ_BLOCK_S = 5.0         # kRedisReadBlockMs: an XREAD with nothing new answers after this
 REDIS_DEADLINE_S = 30.0    # the Redis link: reconnect backoff is at most 5 s
 SHUTDOWN_DEADLINE_S = 10.0
-CHECK_COUNT = 10           # the checks after set-up, for the count when set-up fails
+CHECK_COUNT = 11           # the checks after set-up, for the count when set-up fails
 
 
 class CheckFailed(Exception):
@@ -554,6 +558,26 @@ class Suite:
         for sub in (on_a, on_b, back_on_a, back_on_b):
             sub.close()
 
+    # 5c.
+    def reads_again_after_quiet(self):
+        a, b = self.instances["A"], self.instances["B"]
+        topic = "quiet"
+        subs = [Subscriber(a.port, topic, name="one on A")]
+        subs += [Subscriber(b.port, topic, name="B's %d" % i) for i in range(2)]
+        subs += [Subscriber((a, b)[i % 2].port, topic, name="many %d" % i) for i in range(10)]
+        for period in range(4):
+            # Longer than one XREAD BLOCK with nothing new: every reader has
+            # had an empty reply and must have asked again.
+            time.sleep(READ_BLOCK_S + 1.0)
+            event_id = self.publish((a, b)[period % 2], topic, "after quiet %d" % period)
+            for sub in subs:
+                sub.wait_for_id(event_id)
+        expected = list(self.history[topic])
+        for sub, events in zip(subs, self.sentinel(a, topic, subs)):
+            expect_exactly(sub, events, expected)
+        for sub in subs:
+            sub.close()
+
     # 2.
     def move_from_a_to_b(self):
         a, b = self.instances["A"], self.instances["B"]
@@ -755,6 +779,8 @@ def main():
         suite.run("4. an instance started late replays the stream's history", suite.late_instance_replays)
         suite.run("5. --reuse-port: two instances share one port and one stream", suite.reuse_port)
         suite.run("5b. without --reuse-port the shared port is refused", suite.reuse_port_needed)
+        suite.run("5c. quiet for longer than an XREAD BLOCK, 4 times: every event still reaches 1, 2 and 10 "
+                  "subscribers", suite.reads_again_after_quiet)
         suite.run("6. every instance exits 0 on SIGTERM", suite.clean_shutdown)
     finally:
         PROCS.stop_all()
