@@ -123,7 +123,10 @@ int main(int argc, char** argv) {
         *loop,
         [&](std::string_view topic, const std::string& data) {
             if (redis) {
-                if (redis->up()) redis->publish(topic, "", data, std::nullopt, false, [](std::optional<sse::EventId>, const std::string&) {});
+                if (redis->up()) {
+                    redis->publish(topic, "", data, std::nullopt, false,
+                                   [](std::optional<sse::EventId>, const std::string&) {});
+                }
             } else {
                 hub.publish(topic, "", data, wall_clock_ms());
             }
