@@ -13,6 +13,8 @@
 #include <cstring>
 #include <optional>
 
+#include "url.h"
+
 namespace sse {
 namespace {
 
@@ -273,6 +275,7 @@ Stop parse_field_lines(std::string_view in, std::size_t& pos, Request& out) {
 // What the headers say about framing and the connection, gathered in one pass.
 struct Framing {
     int host_count = 0;
+    bool host_invalid = false;
     bool has_length = false;
     std::uint64_t length = 0;
     bool has_transfer_encoding = false;
@@ -345,6 +348,7 @@ Stop gather_framing(const Request& req, Framing& f) {
         Stop stop;
         if (iequals(h.name, "host")) {
             ++f.host_count;
+            if (!is_valid_host(h.value)) f.host_invalid = true;
         } else if (iequals(h.name, "content-length")) {
             stop = read_content_length(h.value, f);
         } else if (iequals(h.name, "transfer-encoding")) {
@@ -370,12 +374,14 @@ Stop check_transfer_encoding(const Framing& f, int version_minor) {
     return std::nullopt;
 }
 
-// RFC 9112 section 3.2: HTTP/1.1 needs exactly one Host, HTTP/1.0 at most one.
+// RFC 9112 section 3.2: HTTP/1.1 needs exactly one Host, HTTP/1.0 at most
+// one, and a server must answer 400 to an invalid Host value in either.
 Stop apply_framing(Request& out) {
     Framing f;
     if (Stop stop = gather_framing(out, f)) return stop;
     if (f.host_count > 1) return error(400, "duplicate Host header");
     if (f.host_count == 0 && out.version_minor == 1) return error(400, "missing Host header");
+    if (f.host_invalid) return error(400, "invalid Host header");
     if (f.has_transfer_encoding) {
         if (Stop stop = check_transfer_encoding(f, out.version_minor)) return stop;
         out.body_kind = BodyKind::Chunked;

@@ -1,5 +1,5 @@
-// Request-target helpers: percent-decoding and query-string parameters.
-// Pure functions over string views.
+// URI helpers for requests: percent-decoding, query-string parameters and
+// the syntax of a Host field. Pure functions over string views.
 #pragma once
 
 #include <optional>
@@ -17,5 +17,12 @@ std::optional<std::string> percent_decode(std::string_view in);
 // "a=1&topic=news", percent-decoded, with '+' read as a space. nullopt when
 // the name is absent or its value is malformed; "" for "name" or "name=".
 std::optional<std::string> query_param(std::string_view query, std::string_view name);
+
+// Whether `value` is a valid Host field value (RFC 9112 section 3.2):
+// uri-host [ ":" port ] from RFC 3986 section 3.2.2, where uri-host is an
+// IP-literal ("[::1]", "[v1.x]"), an IPv4 address or a reg-name (letters,
+// digits, "-._~", sub-delims and %XX escapes; possibly empty) and port is
+// any run of digits, empty included ("host:"). Never allocates.
+bool is_valid_host(std::string_view value);
 
 }  // namespace sse

@@ -40,6 +40,7 @@ const std::vector<FatalErrorCase>& fatal_error_cases() {
         {"request line with only a method", "GET\r\nHost: localhost\r\n\r\n", 400},
         {"HTTP/1.1 without Host", "GET /index.html HTTP/1.1\r\n\r\n", 400},
         {"two Host fields", "GET /index.html HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+        {"a Host value that is no host", "GET /index.html HTTP/1.1\r\nHost: a b\r\n\r\n", 400},
         {"request line over 8 KiB",
          "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: localhost\r\n\r\n", 414},
         {"header fields over 8 KiB",
