@@ -102,6 +102,12 @@ bool Connection::handle_next_request() {
         fail(parsed.error_status, parsed.error_reason);
         return false;
     }
+    // Judged from the head alone, so the answer is the same whether or not
+    // the body came with it.
+    if (request.expectation == Expectation::Unsupported) {
+        fail(417, "only Expect: 100-continue is supported");
+        return false;
+    }
     if (request.body_kind == BodyKind::None && request_needs_body(request.method)) {
         fail(411, "a request with a body needs Content-Length or chunked encoding");
         return false;
@@ -133,13 +139,8 @@ bool Connection::request_needs_body(std::string_view method) {
 }
 
 void Connection::answer_expectation(const Request& request) {
-    const Header* expect = request.find("Expect");
-    if (!expect || request.version_minor == 0 || expectation_answered_) return;
+    if (request.expectation != Expectation::Continue || expectation_answered_) return;
     expectation_answered_ = true;
-    if (!iequals(expect->value, "100-continue")) {
-        fail(417, "only Expect: 100-continue is supported");
-        return;
-    }
     // "100 Continue" promises the body will be accepted, so ask the route
     // first (authorization, parameters). If it refuses, the body is never
     // read and the connection closes after the answer.

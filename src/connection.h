@@ -146,6 +146,8 @@ private:
     bool handle_next_request();
     bool read_body(const Request& request, std::size_t head_length, std::size_t& raw_length);
     static bool request_needs_body(std::string_view method);
+    // For a request that expects 100-continue and whose body is still to
+    // come: "100 Continue" once, if the route will accept the body.
     void answer_expectation(const Request& request);
     // The body of a stream turned away: a retry: and a comment saying why.
     void turn_away_stream();
@@ -196,7 +198,7 @@ private:
     std::uint64_t bytes_sent_ = 0;
     std::string log_method_;      // kept only with --access-log
     std::string log_target_;
-    bool expectation_answered_ = false;  // "100 Continue" (or 417) sent
+    bool expectation_answered_ = false;  // "100 Continue" (or its refusal) sent
     bool request_is_head_ = false;
     bool request_keep_alive_ = true;
     int request_version_minor_ = 1;

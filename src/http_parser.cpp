@@ -284,6 +284,7 @@ struct Framing {
     bool unknown_coding = false;
     bool close = false;
     bool keep_alive = false;
+    Expectation expectation = Expectation::None;
 };
 
 // 1 to 19 ASCII digits; no sign, no spaces, no hex.
@@ -342,6 +343,21 @@ void read_connection(std::string_view value, Framing& f) {
     }
 }
 
+// Empty list elements are ignored (RFC 9110 section 5.6.1); one element
+// other than "100-continue", in any Expect field, makes it Unsupported.
+void read_expect(std::string_view value, Framing& f) {
+    ListReader list{value};
+    std::string_view expectation;
+    while (list.next(expectation)) {
+        if (expectation.empty()) continue;
+        if (!iequals(expectation, "100-continue")) {
+            f.expectation = Expectation::Unsupported;
+        } else if (f.expectation == Expectation::None) {
+            f.expectation = Expectation::Continue;
+        }
+    }
+}
+
 Stop gather_framing(const Request& req, Framing& f) {
     for (std::size_t i = 0; i < req.header_count; ++i) {
         const Header& h = req.headers[i];
@@ -355,6 +371,8 @@ Stop gather_framing(const Request& req, Framing& f) {
             stop = read_transfer_encoding(h.value, f);
         } else if (iequals(h.name, "connection")) {
             read_connection(h.value, f);
+        } else if (iequals(h.name, "expect")) {
+            read_expect(h.value, f);
         }
         if (stop) return stop;
     }
@@ -390,6 +408,7 @@ Stop apply_framing(Request& out) {
         out.content_length = f.length;
     }
     out.keep_alive = out.version_minor == 1 ? !f.close : (f.keep_alive && !f.close);
+    out.expectation = out.version_minor == 1 ? f.expectation : Expectation::None;
     return std::nullopt;
 }
 
@@ -402,6 +421,7 @@ void reset(Request& out) {
     out.body_kind = BodyKind::None;
     out.content_length = 0;
     out.keep_alive = true;
+    out.expectation = Expectation::None;
 }
 
 }  // namespace

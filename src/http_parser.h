@@ -33,6 +33,11 @@ struct Header {
 // How the request's body is delimited (RFC 9112 section 6.3).
 enum class BodyKind { None, Length, Chunked };
 
+// What the Expect fields ask for (RFC 9110 section 10.1.1): nothing,
+// "100-continue" only, or anything else. HTTP/1.0 requests always get None,
+// since a server must ignore Expect in them.
+enum class Expectation { None, Continue, Unsupported };
+
 struct Request {
     std::string_view method;  // e.g. "GET"; case-sensitive token
     std::string_view target;  // request-target as sent, e.g. "/a%20b?x=1"
@@ -45,6 +50,7 @@ struct Request {
     BodyKind body_kind = BodyKind::None;
     std::uint64_t content_length = 0;  // meaningful when body_kind == Length
     bool keep_alive = true;            // from version and Connection header
+    Expectation expectation = Expectation::None;  // from the Expect fields
 
     // First header with this name (case-insensitive), or nullptr.
     const Header* find(std::string_view name) const;

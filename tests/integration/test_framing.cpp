@@ -1,7 +1,8 @@
 // Hardening of request framing (RFC 9112 sections 5, 6 and 7): every head
 // or body whose length two parsers could read differently is refused with
 // Connection: close, and nothing after it is read as a request, so a
-// request smuggled behind it is never answered. Also Expect: 100-continue.
+// request smuggled behind it is never answered. Also Expect: 100-continue
+// and the 417 for any other expectation.
 #include <doctest/doctest.h>
 
 #include <cctype>
@@ -161,6 +162,33 @@ TEST_CASE("hardening: Expect: 100-continue is answered before the body, only whe
         CHECK(response.status == 417);
         CHECK(conn.wait_for_close());
         CHECK(conn.input().empty());
+    }
+    SUBCASE("an expectation other than 100-continue gets 417 even when the body came with the head") {
+        ServerProcess server({"--no-demo"});
+        Connection conn = Connection::open(server.port());
+        conn.send_all(kPublish + "Expect: foo\r\nContent-Length: 5\r\n\r\nhello" + kSmuggled);
+        Response response = read_response(conn);
+        CHECK(response.status == 417);
+        CHECK(lowercase(response.header("Connection")) == "close");
+        CHECK(conn.wait_for_close());
+        CHECK(conn.input().empty());
+        // Nothing was published: the topic has neither history nor streams.
+        CHECK(fetch(server.port(), make_request("GET", "/topics/t")).status == 404);
+    }
+    SUBCASE("a GET with an expectation other than 100-continue gets 417") {
+        ServerProcess server({"--no-demo"});
+        Connection conn = Connection::open(server.port());
+        conn.send_all("GET /healthz HTTP/1.1\r\nHost: a\r\nExpect: foo\r\n\r\n");
+        Response response = read_response(conn);
+        CHECK(response.status == 417);
+        CHECK(conn.wait_for_close());
+    }
+    SUBCASE("HTTP/1.0 ignores Expect, whatever it says") {
+        ServerProcess server({"--no-demo"});
+        Connection conn = Connection::open(server.port());
+        conn.send_all("POST /publish?topic=t HTTP/1.0\r\nExpect: foo\r\nContent-Length: 5\r\n\r\nhello");
+        Response response = read_response(conn);
+        CHECK(response.status == 200);
     }
     SUBCASE("a publish without the token gets 401 and no 100") {
         ServerProcess server({"--no-demo", "--publish-token", "tok"});

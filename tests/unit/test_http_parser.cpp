@@ -290,6 +290,34 @@ TEST_CASE("parse_request: fields of valid requests") {
     }
 }
 
+TEST_CASE("parse_request: Expect is read as none, 100-continue or unsupported") {
+    using sse::Expectation;
+    struct ExpectCase {
+        const char* name;
+        const char* input;
+        Expectation expectation;
+    };
+    const ExpectCase cases[] = {
+        {"absent", "POST / HTTP/1.1\r\nHost: a\r\n\r\n", Expectation::None},
+        {"100-continue", "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n", Expectation::Continue},
+        {"any case", "POST / HTTP/1.1\r\nHost: a\r\nexpect: 100-Continue\r\n\r\n", Expectation::Continue},
+        {"empty value", "POST / HTTP/1.1\r\nHost: a\r\nExpect:\r\n\r\n", Expectation::None},
+        {"other", "POST / HTTP/1.1\r\nHost: a\r\nExpect: foo\r\n\r\n", Expectation::Unsupported},
+        {"100-continue with a parameter", "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue;a=b\r\n\r\n", Expectation::Unsupported},
+        {"other in a list", "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue, foo\r\n\r\n", Expectation::Unsupported},
+        {"other in a second field", "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nExpect: foo\r\n\r\n", Expectation::Unsupported},
+        {"other then 100-continue", "POST / HTTP/1.1\r\nHost: a\r\nExpect: foo\r\nExpect: 100-continue\r\n\r\n", Expectation::Unsupported},
+        {"ignored in HTTP/1.0", "POST / HTTP/1.0\r\nExpect: foo\r\n\r\n", Expectation::None},
+        {"100-continue ignored in HTTP/1.0", "POST / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n", Expectation::None},
+    };
+    sse::Request r;
+    for (const ExpectCase& c : cases) {
+        INFO(c.name);
+        REQUIRE(sse::parse_request(c.input, r).status == kComplete);
+        CHECK(r.expectation == c.expectation);
+    }
+}
+
 TEST_CASE("parse_request: header names and trimmed values") {
     std::string input = "GET / HTTP/1.1\r\nHost: \t example \t\r\nX-Empty:\r\nx-two: 1\r\nX-Two: 2\r\n\r\n";
     sse::Request r;
