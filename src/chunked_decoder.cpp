@@ -5,16 +5,28 @@ namespace sse {
 //
 // chunked-body = *chunk last-chunk trailer-section CRLF      (RFC 9112 7.1)
 // chunk        = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
-// The size must be followed directly by ';' or the line end: lenient size
-// parsing ("5 ", "0x5") is a known way to smuggle requests past proxies.
+// The size must be followed by a chunk extension or the line end, and the
+// extension must follow its grammar exactly: lenient parsing ("5 ", "0x5",
+// a quote left open) is a known way to smuggle requests past proxies,
+// which may disagree with us on where the line ends.
 
 namespace {
 // A chunk size of 16 hex digits fills 64 bits; one more could overflow.
 constexpr int kMaxChunkSizeDigits = 16;
 
-// Chunk extensions carry nothing we use, so they are skipped, but only this
-// far: skipping without a bound would let a peer keep us busy forever.
-constexpr std::size_t kMaxChunkExtensionBytes = 1024;
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+// qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text (RFC 9110 5.6.4)
+bool is_qdtext(char c) {
+    auto u = static_cast<unsigned char>(c);
+    return is_blank(c) || (u >= 0x21 && c != '"' && c != '\\' && u != 0x7F);
+}
+
+// What a backslash may quote: HTAB / SP / VCHAR / obs-text.
+bool is_quotable(char c) {
+    auto u = static_cast<unsigned char>(c);
+    return c == '\t' || (u >= 0x20 && u != 0x7F);
+}
 
 bool is_control(char c) {
     auto u = static_cast<unsigned char>(c);
@@ -70,8 +82,11 @@ void ChunkedDecoder::read_size_char(char c, std::uint64_t max_body) {
         return;
     }
     if (size_digits_ == 0) return fail(400);
-    if (c == ';') {
+    if (c == ';' || is_blank(c)) {
+        // This byte is the extension's first: judged and counted there.
         phase_ = Phase::Extension;
+        extension_phase_ = ExtensionPhase::BeforeSemicolon;
+        read_extension_char(c, max_body);
     } else if (c == '\r') {
         phase_ = Phase::SizeLf;
     } else if (c == '\n') {
@@ -81,14 +96,69 @@ void ChunkedDecoder::read_size_char(char c, std::uint64_t max_body) {
     }
 }
 
+// The line may end only after a whole extension: a name, a token value or
+// a closing quote. Anywhere else a CR or LF is just a byte that cannot come.
 void ChunkedDecoder::read_extension_char(char c, std::uint64_t max_body) {
-    if (c == '\r') {
+    bool complete = extension_phase_ == ExtensionPhase::Name || extension_phase_ == ExtensionPhase::Token ||
+                    extension_phase_ == ExtensionPhase::AfterQuoted;
+    if (complete && c == '\r') {
         phase_ = Phase::SizeLf;
-    } else if (c == '\n') {
-        end_size_line(max_body);
-    } else if (is_control(c) || ++extension_bytes_ > kMaxChunkExtensionBytes) {
-        fail(400);
+        return;
     }
+    if (complete && c == '\n') return end_size_line(max_body);
+    if (++extension_bytes_ > kMaxChunkExtensionBytes) return fail(400);
+    std::optional<ExtensionPhase> next = next_extension_phase(extension_phase_, c);
+    if (!next) return fail(400);
+    extension_phase_ = *next;
+}
+
+// The grammar of chunk-ext as a transition table, one phase per case.
+std::optional<ChunkedDecoder::ExtensionPhase> ChunkedDecoder::next_extension_phase(ExtensionPhase at, char c) {
+    using P = ExtensionPhase;
+    switch (at) {
+    case P::BeforeSemicolon:
+        if (is_blank(c)) return at;
+        if (c == ';') return P::BeforeName;
+        break;
+    case P::BeforeName:
+        if (is_blank(c)) return at;
+        if (is_tchar(c)) return P::Name;
+        break;
+    case P::Name:
+        if (is_tchar(c)) return at;
+        if (is_blank(c)) return P::AfterName;
+        if (c == '=') return P::BeforeValue;
+        if (c == ';') return P::BeforeName;
+        break;
+    case P::AfterName:
+        if (is_blank(c)) return at;
+        if (c == '=') return P::BeforeValue;
+        if (c == ';') return P::BeforeName;
+        break;
+    case P::BeforeValue:
+        if (is_blank(c)) return at;
+        if (is_tchar(c)) return P::Token;
+        if (c == '"') return P::Quoted;
+        break;
+    case P::Token:
+        if (is_tchar(c)) return at;
+        if (is_blank(c)) return P::BeforeSemicolon;
+        if (c == ';') return P::BeforeName;
+        break;
+    case P::Quoted:
+        if (c == '"') return P::AfterQuoted;
+        if (c == '\\') return P::QuotedPair;
+        if (is_qdtext(c)) return at;
+        break;
+    case P::QuotedPair:
+        if (is_quotable(c)) return P::Quoted;
+        break;
+    case P::AfterQuoted:
+        if (is_blank(c)) return P::BeforeSemicolon;
+        if (c == ';') return P::BeforeName;
+        break;
+    }
+    return std::nullopt;
 }
 
 // The body limit is checked against the announced size, before any of the

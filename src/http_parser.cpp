@@ -64,8 +64,6 @@ constexpr std::array<bool, 256> kTokenBytes = byte_table([](unsigned char u) {
 
 bool is_control(char c) { return kControlBytes[static_cast<unsigned char>(c)]; }
 
-bool is_tchar(char c) { return kTokenBytes[static_cast<unsigned char>(c)]; }
-
 bool is_token(std::string_view s) {
     if (s.empty()) return false;
     for (char c : s) {
@@ -450,6 +448,8 @@ ParseResult parse_request(std::string_view in, Request& out) {
     if (Stop stop = apply_framing(out)) return *stop;
     return {ParseStatus::Complete, pos, 0, ""};
 }
+
+bool is_tchar(char c) { return kTokenBytes[static_cast<unsigned char>(c)]; }
 
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;

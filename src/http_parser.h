@@ -73,4 +73,8 @@ ParseResult parse_request(std::string_view input, Request& out);
 // True when `a` and `b` are equal ignoring ASCII case.
 bool iequals(std::string_view a, std::string_view b);
 
+// True for a tchar (RFC 9110 section 5.6.2): a byte of a method, a field
+// name or any other token.
+bool is_tchar(char c);
+
 }  // namespace sse
