@@ -57,6 +57,7 @@ void Connection::on_readable() {
         on_peer_closed();
         return;
     }
+    server_.stats().bytes_read += static_cast<std::uint64_t>(n);
     // Streams and closing connections expect nothing more: discard it.
     if (phase_ != Phase::Request) return;
     // The first byte of a request starts its header deadline: a client
@@ -87,6 +88,11 @@ void Connection::process_input() {
             break;
         }
         if (!handle_next_request()) break;
+    }
+    // Requests behind a deferred answer wait; so, past a bound, do their bytes.
+    if (awaiting_ && !input_paused_ && input_.size() > kMaxDeferredInputBytes) {
+        input_paused_ = true;   // resumed by respond() with the deferred answer
+        ++server_.stats().deferred_input_pauses;
     }
     // Request views point into input_ while a handler runs, so the buffer is
     // only given back here, after the handlers are done.
@@ -223,8 +229,10 @@ void Connection::respond(Response response) {
     if (phase_ != Phase::Request) return;
     if (awaiting_) {
         // A deferred answer, from a callback outside any handler: send it,
-        // then go on with requests that were pipelined behind it.
+        // then go on with requests that were pipelined behind it (reading
+        // them again if their bytes had passed kMaxDeferredInputBytes).
         awaiting_ = false;
+        input_paused_ = false;
         respond(std::move(response));
         // Answered before the handler even returned: its caller goes on.
         if (phase_ == Phase::Request && !dispatching_) process_input();
@@ -410,7 +418,8 @@ void Connection::flush() {
             begin_lingering();
             return;
         }
-        if (input_paused_) {
+        // A pause for a deferred answer ends with that answer, not here.
+        if (input_paused_ && !awaiting_) {
             input_paused_ = false;
             process_input();
             if (peer_closed_ && phase_ == Phase::Request) begin_draining();

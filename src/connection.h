@@ -40,6 +40,13 @@ inline constexpr std::size_t kReadChunkBytes = 16 * 1024;
 // Once this much response output is waiting, pipelined requests wait too:
 // a client that sends requests but never reads answers cannot fill memory.
 inline constexpr std::size_t kResponseHighWaterBytes = 1024 * 1024;
+// While a request waits for a deferred answer (a publish waiting for Redis),
+// the requests pipelined behind it wait too, so their bytes pile up unread.
+// Past this much the server stops reading the connection, as for
+// kResponseHighWaterBytes, and reads on once the answer is given. A read is
+// appended whole before the check, so the input may pass this by at most
+// kReadChunkBytes. Counted in sse_deferred_input_pauses_total.
+inline constexpr std::size_t kMaxDeferredInputBytes = 1024 * 1024;
 // A response body up to this size is copied behind its head, so the answer
 // is one buffer; a bigger one (a file) keeps its own buffer, uncopied.
 inline constexpr std::size_t kJoinBodyToHeadBytes = 4 * 1024;
@@ -206,7 +213,9 @@ private:
 
     std::uint32_t interest_ = 0;   // epoll events currently registered
     bool want_write_ = false;      // the socket was full at the last flush
-    bool input_paused_ = false;    // too much output waiting: stop reading
+    // Too much output waiting, or too much input behind a deferred answer
+    // (when awaiting_): stop reading.
+    bool input_paused_ = false;
     bool peer_closed_ = false;     // EOF seen while in Request phase
     bool in_pending_ = false;      // linked into the Server's flush list
     bool streamed_ = false;        // became a stream (for the access log)

@@ -59,6 +59,8 @@ struct ServerStats {
     std::uint64_t connections_accepted = 0;
     std::uint64_t requests = 0;
     std::uint64_t bytes_written = 0;
+    std::uint64_t bytes_read = 0;               // from client sockets
+    std::uint64_t deferred_input_pauses = 0;    // see kMaxDeferredInputBytes
     std::uint64_t accept_errors = 0;
     std::uint64_t slow_subscriber_drops = 0;
     std::uint64_t heartbeats = 0;

@@ -165,6 +165,11 @@ std::string StatusApi::render_metrics() const {
     m.single("sse_replays_total", "counter", "Subscriptions that replayed missed events.", static_cast<double>(h.replays));
     m.single("sse_resets_total", "counter", "event: reset sent to resuming clients.", static_cast<double>(h.resets));
     m.single("sse_bytes_written_total", "counter", "Bytes written to sockets.", static_cast<double>(s.bytes_written));
+    m.single("sse_bytes_read_total", "counter", "Bytes read from client sockets.",
+             static_cast<double>(s.bytes_read));
+    m.single("sse_deferred_input_pauses_total", "counter",
+             "Times a connection stopped reading: over kMaxDeferredInputBytes waited behind a deferred answer.",
+             static_cast<double>(s.deferred_input_pauses));
     m.single("sse_connections_accepted_total", "counter", "Connections accepted.",
              static_cast<double>(s.connections_accepted));
     m.single("sse_requests_total", "counter", "HTTP requests handled.", static_cast<double>(s.requests));

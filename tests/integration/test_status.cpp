@@ -35,6 +35,10 @@ TEST_CASE("status: /metrics counts what happened, in the exposition format") {
     CHECK(metrics.body.find("sse_history_events 2\n") != std::string::npos);
     CHECK(metrics.body.find("sse_responses_total{class=\"2xx\"}") != std::string::npos);
     CHECK(metrics.body.find("process_resident_memory_bytes ") != std::string::npos);
+    // The three requests so far were read, so bytes read is not 0.
+    CHECK(metrics.body.find("# TYPE sse_bytes_read_total counter\n") != std::string::npos);
+    CHECK(metrics.body.find("sse_bytes_read_total 0\n") == std::string::npos);
+    CHECK(metrics.body.find("sse_deferred_input_pauses_total 0\n") != std::string::npos);
 }
 
 TEST_CASE("status: /topics lists topics with history and subscribers") {

@@ -213,6 +213,21 @@ void Connection::send_all(std::string_view bytes) {
     }
 }
 
+std::size_t Connection::send_available(std::string_view bytes) {
+    std::size_t sent = 0;
+    while (sent < bytes.size()) {
+        ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += static_cast<std::size_t>(n);
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            break;
+        } else if (errno != EINTR) {
+            throw errno_error("send");
+        }
+    }
+    return sent;
+}
+
 void Connection::send_byte_by_byte(std::string_view bytes) {
     int on = 1;
     if (::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0) {

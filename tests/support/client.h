@@ -55,6 +55,10 @@ public:
 
     // Writes all of `bytes`. Throws if the peer has gone or on timeout.
     void send_all(std::string_view bytes);
+    // Writes as much of `bytes` as the socket takes now, without waiting,
+    // and returns how many bytes that was (0 when its buffer is full).
+    // Throws if the peer has gone.
+    std::size_t send_available(std::string_view bytes);
     // Writes `bytes` with one send() per byte and Nagle's algorithm off, so
     // the server sees the request arrive in many small pieces.
     void send_byte_by_byte(std::string_view bytes);
