@@ -4,7 +4,9 @@
 # never judged; what must hold is that every tool ran and that no event was
 # missing, duplicated or out of order. Ends with "N passed, M failed".
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+# shellcheck source=tests/lib/install.sh
+. tests/lib/install.sh
 results=build/bench-smoke.jsonl
 rm -f "$results"
 mkdir -p build/logs
@@ -19,10 +21,8 @@ check() {  # check DESCRIPTION COMMAND...
 }
 make -s bench >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 # The wrk scenarios need Debian's wrk; installed here when run as root.
-if ! command -v wrk >/dev/null && [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >build/logs/apt-wrk.log 2>&1 ||
-        { apt-get update -q && apt-get install -y -q wrk; } >>build/logs/apt-wrk.log 2>&1
-fi
+# Without it the other scenarios still run and the wrk checks below fail.
+command -v wrk >/dev/null || need_packages bench/smoke.sh build/logs/apt-wrk.log wrk
 bench/run.sh --quick --results "$results" floor idle fanout burst multi churn publish http
 check "bench/run.sh --quick exits 0" test $? -eq 0
 records=$(grep -c '"scenario"' "$results" 2>/dev/null || echo 0)

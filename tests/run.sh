@@ -3,24 +3,15 @@
 # test binary, runs each suite and ends with one line "N passed, M failed"
 # counting test cases over all suites. Exits non-zero on any failure.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 mkdir -p build/logs
+# shellcheck source=tests/lib/install.sh
+. tests/lib/install.sh
 
 # --- what the tests need -------------------------------------------------
-need_packages=()
-[ -f /usr/include/doctest/doctest.h ] || need_packages+=(doctest-dev)
-if [ ${#need_packages[@]} -gt 0 ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "== installing ${need_packages[*]}"
-        apt-get update -q >build/logs/apt.log 2>&1
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_packages[@]}" >>build/logs/apt.log 2>&1 \
-            || { echo "apt-get install failed, see build/logs/apt.log"; echo "0 passed, 1 failed"; exit 1; }
-    else
-        echo "make test needs: ${need_packages[*]} (Debian: sudo apt-get install ${need_packages[*]})"
-        echo "0 passed, 1 failed"
-        exit 1
-    fi
-fi
+missing=()
+[ -f /usr/include/doctest/doctest.h ] || missing+=(doctest-dev)
+need_packages "make test" build/logs/apt.log "${missing[@]}" || { echo "0 passed, 1 failed"; exit 1; }
 
 # --- build ---------------------------------------------------------------
 echo "== building"

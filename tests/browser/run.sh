@@ -9,28 +9,25 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-cd "$root"
+cd "$root" || exit 1
+# shellcheck source=tests/lib/install.sh
+. tests/lib/install.sh
 mkdir -p "$here/out"
 export SSE_SERVER_BIN=${SSE_SERVER_BIN:-./sse-server}
 chromium_bin=${CHROMIUM_BIN:-/usr/bin/chromium}
 
+# give_up [MESSAGE]: the verdict of a run that could not start.
 give_up() {
-    echo "$1"
+    [ $# -eq 0 ] || echo "$1"
     echo "0 passed, 1 failed"
     exit 1
 }
 
 # --- what the tests need -------------------------------------------------
 command -v node >/dev/null && command -v npm >/dev/null || give_up "needs Node.js 20+ and npm (Debian: apt-get install nodejs npm)"
-if [ ! -x "$chromium_bin" ]; then
-    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || give_up "needs $chromium_bin (Debian: sudo apt-get install chromium)"
-    echo "== installing chromium"
-    export DEBIAN_FRONTEND=noninteractive
-    # Update the package lists only if the install cannot find the package.
-    apt-get install -y -q chromium >"$here/out/apt.log" 2>&1 \
-        || { apt-get update -q >>"$here/out/apt.log" 2>&1 && apt-get install -y -q chromium >>"$here/out/apt.log" 2>&1; } \
-        || give_up "apt-get install chromium failed, see $here/out/apt.log"
-fi
+missing=()
+[ -x "$chromium_bin" ] || missing+=(chromium)
+need_packages tests/browser "$here/out/apt.log" "${missing[@]}" || give_up
 if [ ! -d "$here/node_modules" ]; then
     echo "== npm ci"
     (cd "$here" && npm ci --no-audit --no-fund >"$here/out/npm.log" 2>&1) \

@@ -12,10 +12,19 @@
 # at most 3), FUZZ_KEEP_CORPUS=1 (merge inputs that found new coverage back
 # into the seed corpus, minimized).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 seconds=${1:-30}
 targets=(http-parser server event-stream)
 mkdir -p build/logs
+# shellcheck source=tests/lib/install.sh
+. tests/lib/install.sh
+
+# give_up [MESSAGE]: the verdict of a run that could not start, every target failed.
+give_up() {
+    [ $# -eq 0 ] || echo "$1"
+    echo "0 passed, ${#targets[@]} failed"
+    exit 1
+}
 
 # --- what fuzzing needs ---------------------------------------------------
 # Links a do-nothing fuzz target: proves clang and its libFuzzer runtime
@@ -29,30 +38,22 @@ can_link_fuzzer() {
     return $status
 }
 
+# The runtime's package is named after clang's major version, so clang is
+# installed first and the version read from it.
 if ! can_link_fuzzer; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "== installing clang and the libFuzzer runtime"
-        apt-get update -q >build/logs/apt-fuzz.log 2>&1
-        command -v clang++ >/dev/null ||
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -q clang >>build/logs/apt-fuzz.log 2>&1
-        version=$(clang++ --version 2>/dev/null | sed -nE 's/.*clang version ([0-9]+).*/\1/p' | head -1)
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "libclang-rt-${version}-dev" \
-            >>build/logs/apt-fuzz.log 2>&1
-    fi
-    if ! can_link_fuzzer; then
-        echo "fuzzing needs clang and libFuzzer (Debian: sudo apt-get install clang libclang-rt-14-dev)"
-        echo "0 passed, ${#targets[@]} failed"
-        exit 1
-    fi
+    missing=()
+    command -v clang++ >/dev/null || missing+=(clang)
+    need_packages tests/fuzz build/logs/apt-fuzz.log "${missing[@]}" || give_up
+    version=$(clang++ --version 2>/dev/null | sed -nE 's/.*clang version ([0-9]+).*/\1/p' | head -1)
+    can_link_fuzzer || need_packages tests/fuzz build/logs/apt-fuzz.log "libclang-rt-${version}-dev" || give_up
+    can_link_fuzzer || give_up "fuzzing needs clang and libFuzzer (Debian: sudo apt-get install clang libclang-rt-14-dev)"
 fi
 
 # --- build ----------------------------------------------------------------
 echo "== building the fuzz targets"
 if ! make -j"$(nproc)" fuzz >build/logs/fuzz-build.log 2>&1; then
     tail -40 build/logs/fuzz-build.log
-    echo "build failed, see build/logs/fuzz-build.log"
-    echo "0 passed, ${#targets[@]} failed"
-    exit 1
+    give_up "build failed, see build/logs/fuzz-build.log"
 fi
 
 # --- run ------------------------------------------------------------------

@@ -20,6 +20,8 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 mkdir -p build/logs
+# shellcheck source=tests/lib/install.sh
+. tests/lib/install.sh
 
 server_bin=${SSE_SERVER_BIN:-./sse-server}
 nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
@@ -41,24 +43,12 @@ finish() {
 }
 
 # --- what the test needs ---------------------------------------------------
-need_packages=()
-[ -x "$nginx_bin" ] || need_packages+=(nginx)
-command -v promtool >/dev/null || need_packages+=(prometheus)
-command -v python3 >/dev/null || need_packages+=(python3)
-if [ ${#need_packages[@]} -gt 0 ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "== installing ${need_packages[*]}"
-        install() {
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-                "${need_packages[@]}" >>build/logs/proxy-apt.log 2>&1
-        }
-        : >build/logs/proxy-apt.log
-        install || { apt-get update -q >>build/logs/proxy-apt.log 2>&1; install; } \
-            || { echo "apt-get install failed, see build/logs/proxy-apt.log"; failed=1; finish; }
-    else
-        echo "tests/proxy needs: ${need_packages[*]} (Debian: sudo apt-get install ${need_packages[*]})"
-        failed=1; finish
-    fi
+missing=()
+[ -x "$nginx_bin" ] || missing+=(nginx)
+command -v promtool >/dev/null || missing+=(prometheus)
+command -v python3 >/dev/null || missing+=(python3)
+if ! need_packages --no-install-recommends tests/proxy build/logs/proxy-apt.log "${missing[@]}"; then
+    failed=1; finish
 fi
 if [ ! -x "$server_bin" ]; then
     echo "no server binary at $server_bin (make, or set SSE_SERVER_BIN)"

@@ -15,32 +15,25 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 mkdir -p build/logs
+# shellcheck source=tests/lib/install.sh
+. tests/lib/install.sh
 
 server_bin=${SSE_SERVER_BIN:-./sse-server}
 apt_log=build/logs/redis-apt.log
 
+# give_up [MESSAGE]: the verdict of a run that could not start.
 give_up() {
-    echo "$1"
+    [ $# -eq 0 ] || echo "$1"
     echo "0 passed, 1 failed"
     exit 1
 }
 
-install_redis() {
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server >>"$apt_log" 2>&1
-}
-
 redis_bin=$(command -v redis-server || true)
 if [ -z "$redis_bin" ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "== installing redis-server (log: $apt_log)"
-        install_redis || { apt-get update -q >>"$apt_log" 2>&1 && install_redis; } \
-            || give_up "apt-get install redis-server failed, see $apt_log"
-        # The package may start its own service; it is not ours to stop,
-        # and the checks never talk to it (they use their own port).
-        redis_bin=$(command -v redis-server) || give_up "redis-server is still missing after apt-get"
-    else
-        give_up "tests/redis needs redis-server (Debian: sudo apt-get install redis-server)"
-    fi
+    need_packages --no-install-recommends tests/redis "$apt_log" redis-server || give_up
+    # The package may start its own service; it is not ours to stop,
+    # and the checks never talk to it (they use their own port).
+    redis_bin=$(command -v redis-server) || give_up "redis-server is still missing after apt-get"
 fi
 command -v python3 >/dev/null || give_up "tests/redis needs python3"
 if [ ! -x "$server_bin" ]; then
