@@ -1,6 +1,6 @@
 // A client connection: reading requests, answering them, and streaming
-// events, with its phases (Request, Stream, Draining, Lingering, Closed).
-// Its timers are in connection_timers.cpp; the contracts in connection.h.
+// events, through its phases (see connection.h). Its deadline timer is in
+// connection_timers.cpp; a stream's own life is in stream.cpp.
 #include "connection.h"
 
 #include <netinet/in.h>
@@ -12,25 +12,26 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "event_stream.h"
 #include "log.h"
 #include "router.h"
-#include "server.h"
 
 namespace sse {
 
-Connection::Connection(Server& server, UniqueFd fd, const SocketAddress& peer)
-    : server_(server), fd_(std::move(fd)), peer_(peer) {
-    activity_.owner = this;
+Connection::Connection(ConnectionContext& context, UniqueFd fd, const SocketAddress& peer, std::uint64_t serial,
+                       bool over_limit)
+    : context_(context), fd_(std::move(fd)), peer_(peer), serial_(serial), over_limit_(over_limit) {
     set_deadline(Deadline::Idle);
 }
 
 Connection::~Connection() {
-    // Normally Server::close_later has cancelled these already; this keeps
-    // a connection destroyed any other way from leaving a timer behind.
-    server_.loop().cancel_timer(timer_);
-    server_.loop().cancel_timer(age_timer_);
-    server_.loop().cancel_timer(stall_timer_);
+    // A connection destroyed without close() (the server going away) must
+    // not leave a timer behind either.
+    cancel_timers();
+}
+
+bool Connection::watch() {
+    interest_ = EPOLLIN | EPOLLRDHUP;
+    return context_.loop.watch(fd(), interest_, [this](std::uint32_t events) { on_events(events); });
 }
 
 void Connection::on_events(std::uint32_t events) {
@@ -57,9 +58,9 @@ void Connection::on_readable() {
         on_peer_closed();
         return;
     }
-    server_.stats().bytes_read += static_cast<std::uint64_t>(n);
+    context_.stats.bytes_read += static_cast<std::uint64_t>(n);
     // Streams and closing connections expect nothing more: discard it.
-    if (phase_ != Phase::Request) return;
+    if (!reads_requests()) return;
     // The first byte of a request starts its header deadline: a client
     // that trickles bytes (slowloris) is cut off then, whatever its pace.
     if (input_.empty() && deadline_ == Deadline::Idle) set_deadline(Deadline::Header);
@@ -68,7 +69,7 @@ void Connection::on_readable() {
 }
 
 void Connection::on_peer_closed() {
-    if (phase_ != Phase::Request) {
+    if (!reads_requests()) {
         // A stream's reader left, or a lingering close got its EOF.
         abort();
         return;
@@ -82,7 +83,7 @@ void Connection::on_peer_closed() {
 }
 
 void Connection::process_input() {
-    while (phase_ == Phase::Request && !input_.empty() && !awaiting_) {
+    while (phase_ == Phase::Request && !input_.empty()) {
         if (output_.pending_bytes() > kResponseHighWaterBytes) {
             input_paused_ = true;   // resumed by flush() once drained
             break;
@@ -90,18 +91,18 @@ void Connection::process_input() {
         if (!handle_next_request()) break;
     }
     // Requests behind a deferred answer wait; so, past a bound, do their bytes.
-    if (awaiting_ && !input_paused_ && input_.size() > kMaxDeferredInputBytes) {
+    if (phase_ == Phase::Awaiting && !input_paused_ && input_.size() > kMaxDeferredInputBytes) {
         input_paused_ = true;   // resumed by respond() with the deferred answer
-        ++server_.stats().deferred_input_pauses;
+        ++context_.stats.deferred_input_pauses;
     }
     // Request views point into input_ while a handler runs, so the buffer is
     // only given back here, after the handlers are done.
-    if (input_.empty() || phase_ != Phase::Request) release_input();
+    if (input_.empty() || !reads_requests()) release_input();
     update_interest();
 }
 
 bool Connection::handle_next_request() {
-    Request& request = server_.scratch_request();
+    Request& request = context_.scratch_request;
     ParseResult parsed = parse_request(input_, request);
     if (parsed.status == ParseStatus::Incomplete) return false;
     if (parsed.status == ParseStatus::Error) {
@@ -135,8 +136,7 @@ bool Connection::handle_next_request() {
     // The request's views point into input_: consume only after dispatch.
     input_.erase(0, parsed.consumed + body_length);
     chunked_.reset();
-    expectation_answered_ = false;
-    if (phase_ == Phase::Request) set_deadline(input_.empty() ? Deadline::Idle : Deadline::Header);
+    if (reads_requests()) set_deadline(input_.empty() ? Deadline::Idle : Deadline::Header);
     return true;
 }
 
@@ -145,17 +145,16 @@ bool Connection::request_needs_body(std::string_view method) {
 }
 
 void Connection::answer_expectation(const Request& request) {
-    if (request.expectation != Expectation::Continue || expectation_answered_) return;
-    expectation_answered_ = true;
+    if (request.expectation != Expectation::Continue || current_.expectation_answered) return;
     // "100 Continue" promises the body will be accepted, so ask the route
     // first (authorization, parameters). If it refuses, the body is never
     // read and the connection closes after the answer.
-    request_is_head_ = false;
-    request_keep_alive_ = false;
-    request_version_minor_ = request.version_minor;
-    responded_ = false;
-    if (!server_.router().admits_body(*this, request)) {
-        if (!responded_) fail(400, "request refused");
+    begin_exchange(request);
+    current_.expectation_answered = true;
+    current_.head = false;
+    current_.keep_alive = false;
+    if (!context_.router.admits_body(*this, request)) {
+        if (!current_.answered) fail(400, "request refused");
         return;
     }
     output_.append(std::string("HTTP/1.1 100 Continue\r\n\r\n"));
@@ -165,7 +164,7 @@ void Connection::answer_expectation(const Request& request) {
 bool Connection::read_body(const Request& request, std::size_t head_length,
                            std::size_t& raw_length) {
     if (request.body_kind == BodyKind::None) return true;
-    std::uint64_t max_body = server_.options().max_event_bytes;
+    std::uint64_t max_body = context_.options.max_event_bytes;
     if (request.body_kind == BodyKind::Length) {
         if (request.content_length > max_body) {
             fail(413, "request body too large");
@@ -192,66 +191,72 @@ bool Connection::read_body(const Request& request, std::size_t head_length,
     return decoder.state() == ChunkedDecoder::State::Done;
 }
 
-void Connection::dispatch(const Request& request, std::string_view body) {
-    ++server_.stats().requests;
+void Connection::begin_exchange(const Request& request) {
+    current_ = Exchange{};
     if (Log::access_enabled()) {
-        log_method_ = std::string(request.method);
-        log_target_ = std::string(request.target);
+        current_.logged = std::make_unique<std::pair<std::string, std::string>>(request.method, request.target);
     }
-    request_is_head_ = request.method == "HEAD";
-    request_keep_alive_ = request.keep_alive && !peer_closed_;
-    request_version_minor_ = request.version_minor;
-    request_started_ = server_.loop().now();
-    responded_ = false;
-    if (over_limit_ && !server_.router().serves_at_capacity(request)) {
+    current_.head = request.method == "HEAD";
+    current_.keep_alive = request.keep_alive && !peer_closed_;
+    current_.version_minor = request.version_minor;
+    current_.started = context_.loop.now();
+}
+
+void Connection::dispatch(const Request& request, std::string_view body) {
+    ++context_.stats.requests;
+    begin_exchange(request);
+    if (over_limit_ && !context_.router.serves_at_capacity(request)) {
         Response busy = Response::text(503, "too many connections, try again later");
         busy.headers.emplace_back("Retry-After", std::to_string(kBusyRetryAfterSeconds));
         busy.close = true;
-        server_.stats().refused_at_limit++;
+        ++context_.stats.refused_at_limit;
         respond(std::move(busy));
         return;
     }
     dispatching_ = true;
-    server_.router().dispatch(*this, request, body);
+    context_.router.dispatch(*this, request, body);
     dispatching_ = false;
-    if (!responded_ && phase_ == Phase::Request) {
+    if (!current_.answered && phase_ == Phase::Request) {
         respond(Response::text(500, "the handler gave no answer"));
     }
 }
 
 void Connection::defer() {
-    responded_ = true;
-    awaiting_ = true;
+    current_.answered = true;
+    if (phase_ == Phase::Request) phase_ = Phase::Awaiting;
 }
 
 void Connection::respond(Response response) {
-    responded_ = true;
-    if (phase_ != Phase::Request) return;
-    if (awaiting_) {
-        // A deferred answer, from a callback outside any handler: send it,
-        // then go on with requests that were pipelined behind it (reading
-        // them again if their bytes had passed kMaxDeferredInputBytes).
-        awaiting_ = false;
+    current_.answered = true;
+    if (!reads_requests()) return;
+    bool deferred = phase_ == Phase::Awaiting;
+    if (deferred) {
+        // The deferred answer: requests pipelined behind it may go on, and
+        // be read again if their bytes had passed kMaxDeferredInputBytes.
+        phase_ = Phase::Request;
         input_paused_ = false;
-        respond(std::move(response));
-        // Answered before the handler even returned: its caller goes on.
-        if (phase_ == Phase::Request && !dispatching_) process_input();
-        return;
     }
+    queue_answer(std::move(response));
+    // Given from a callback outside any handler (not from within the
+    // handler that deferred): this is where the pipelined requests resume.
+    if (deferred && phase_ == Phase::Request && !dispatching_) {
+        process_input();
+        if (peer_closed_ && phase_ == Phase::Request) begin_draining();
+    }
+}
+
+void Connection::queue_answer(Response response) {
     // Past --max-conns a connection gets one answer, then gives its place back.
-    bool keep_alive = request_keep_alive_ && !response.close && !server_.shutting_down() && !over_limit_;
+    bool keep_alive = current_.keep_alive && !response.close && !context_.shutting_down && !over_limit_;
     ConnectionHeader connection_header = ConnectionHeader::None;
     if (!keep_alive) connection_header = ConnectionHeader::Close;
-    else if (request_version_minor_ == 0) connection_header = ConnectionHeader::KeepAlive;
+    else if (current_.version_minor == 0) connection_header = ConnectionHeader::KeepAlive;
 
-    server_.count_response(response.status);
-    if (Log::access_enabled()) {
-        Log::access(peer_.to_string(), log_method_, log_target_, response.status, response.body.size(),
-                    server_.loop().now() - request_started_);
-    }
+    context_.stats.count_response(response.status);
+    log_access(response.status, response.body.size(), context_.loop.now() - current_.started);
     // A small body rides in the head's buffer: one allocation, one iovec.
     // A big one (a file) is handed over as it is, never copied.
-    bool body_sent = !request_is_head_ && !response.body.empty();
+    bool body_sent = !current_.head && !response.body.empty();
     bool body_joins_head = body_sent && response.body.size() <= kJoinBodyToHeadBytes;
     std::string head = format_head(response, connection_header, body_joins_head ? response.body.size() : 0);
     if (body_joins_head) head += response.body;
@@ -261,99 +266,45 @@ void Connection::respond(Response response) {
     if (!keep_alive) begin_draining();
 }
 
-bool Connection::start_stream(const std::vector<std::pair<std::string, std::string>>& extra_headers) {
-    responded_ = true;
+bool Connection::start_stream(const HeaderList& extra_headers) {
+    current_.answered = true;
     if (phase_ != Phase::Request) return false;
     // A stream refused for a while (the server is full, or shutting down)
     // still gets a 200 event stream: any other answer would end the
     // browser's EventSource for good, while a retry: and a close bring it
     // back once the reason has passed.
-    bool turned_away = over_limit_ || server_.shutting_down();
-    bool closes = turned_away || (request_is_head_ && !request_keep_alive_);
-    std::string head =
-        "HTTP/1.1 200 OK\r\n"
-        "Content-Type: text/event-stream\r\n"
-        // no-transform: a proxy must not compress (and so buffer) events.
-        "Cache-Control: no-cache, no-transform\r\n";
-    head += closes ? "Connection: close\r\n" : "Connection: keep-alive\r\n";
-    head += "X-Accel-Buffering: no\r\n";
-    for (const auto& [name, value] : extra_headers) head += name + ": " + value + "\r\n";
-    head += "\r\n";
-    // A stream has no length: it ends when the connection closes. So the
-    // connection cannot carry another request after it, and any pipelined
-    // bytes are dropped.
-    output_.append(std::move(head));
+    bool turned_away = over_limit_ || context_.shutting_down;
+    bool closes = turned_away || (current_.head && !current_.keep_alive);
+    output_.append(Streams::head(extra_headers, closes));
     queue_output();
-    server_.count_response(200);
-    if (request_is_head_ || turned_away) {
+    context_.stats.count_response(200);
+    if (current_.head || turned_away) {
         // HEAD gets the head only; with no body to delimit, the connection
         // may carry the next request unless it closes.
-        if (Log::access_enabled()) Log::access(peer_.to_string(), log_method_, log_target_, 200, 0, 0);
-        if (!request_is_head_) turn_away_stream();
+        log_access(200, 0, 0);
+        if (!current_.head) {
+            if (over_limit_) ++context_.stats.refused_at_limit;
+            output_.append(context_.streams.turned_away_body(over_limit_));
+        }
         if (closes) begin_draining();
         return false;
     }
+    // A stream has no length: it ends when the connection closes, so any
+    // request bytes pipelined behind it are dropped.
     set_deadline(Deadline::None);  // the timer now belongs to the stream
     int low_water = kStreamNotSentLowWaterBytes;
     ::setsockopt(fd(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &low_water, sizeof low_water);
     phase_ = Phase::Stream;
-    streamed_ = true;
-    output_.append(encode_retry(server_.jittered_retry_ms()));
-    server_.stream_started(*this);
+    current_.streamed = true;
+    stream_.start(context_.streams, *this);
     update_interest();
     return true;
 }
 
-void Connection::turn_away_stream() {
-    if (over_limit_) {
-        // Spread wide: a herd refused together must not return together.
-        ++server_.stats().refused_at_limit;
-        output_.append(encode_retry(server_.capacity_retry_ms()));
-        output_.append(encode_comment("server at capacity, come back after the retry delay"));
-    } else {
-        // Shutting down: come back, like every stream ended now, to
-        // whichever instance is up by then.
-        output_.append(encode_retry(server_.jittered_retry_ms()));
-        output_.append(encode_comment("server shutting down, come back after the retry delay"));
-    }
-}
-
-void Connection::send(const ChunkRef& chunk) {
+void Connection::write(const ChunkRef& chunk) {
     if (phase_ != Phase::Stream) return;
     output_.append(chunk);
-    server_.stream_sent(*this);
     queue_output();
-}
-
-void Connection::send(std::string bytes) {
-    if (phase_ != Phase::Stream) return;
-    output_.append(std::move(bytes));
-    server_.stream_sent(*this);
-    queue_output();
-}
-
-void Connection::deliver_replay(const ChunkRef& chunk) {
-    if (phase_ != Phase::Stream) return;
-    replay_unsent_ += chunk.size();
-    send(chunk);
-}
-
-void Connection::deliver(const ChunkRef& chunk) {
-    if (phase_ != Phase::Stream) return;
-    send(chunk);
-    if (output_.pending_bytes() > server_.options().max_buffer + replay_unsent_) {
-        // A reader this far behind would make us hold its backlog forever.
-        // Dropping it is safe: it reconnects with Last-Event-ID and the
-        // history gives it what it missed.
-        ++server_.stats().slow_subscriber_drops;
-        abort();
-    }
-}
-
-void Connection::pause(std::optional<std::uint32_t> retry_ms) {
-    if (phase_ != Phase::Stream) return;
-    send(encode_retry(retry_ms ? server_.retry_at_least_ms(*retry_ms) : server_.jittered_retry_ms()));
-    end_stream();
 }
 
 void Connection::end_stream() {
@@ -362,18 +313,40 @@ void Connection::end_stream() {
 
 void Connection::abort() {
     output_.clear();
-    server_.close_later(*this);
+    close();
+}
+
+void Connection::shutdown() {
+    if (is_stream()) {
+        // Clients come back spread over the retry window, to whichever
+        // instance is up by then, and resume with Last-Event-ID.
+        stream_.end_with_retry(std::nullopt);
+    } else if (phase_ == Phase::Request && input_.empty() && output_.empty()) {
+        close();
+    }
 }
 
 void Connection::fail(int status, std::string_view reason) {
     // After a malformed request the framing of what follows is unknown, so
     // nothing after it may be read as a request: answer and close.
-    request_is_head_ = false;
-    request_keep_alive_ = false;
-    request_version_minor_ = 1;
+    current_.head = false;
+    current_.keep_alive = false;
+    current_.version_minor = 1;
     Response response = Response::text(status, reason);
     response.close = true;
     respond(std::move(response));
+}
+
+void Connection::log_access(int status, std::uint64_t bytes, Millis duration) const {
+    if (!Log::access_enabled()) return;
+    static const std::pair<std::string, std::string> kNone;
+    const auto& [method, target] = current_.logged ? *current_.logged : kNone;
+    Log::access(peer_.to_string(), method, target, status, bytes, duration);
+}
+
+void Connection::reaped() {
+    if (on_close_) on_close_();
+    if (current_.streamed) log_access(200, bytes_sent_, context_.loop.now() - current_.started);
 }
 
 void Connection::begin_draining() {
@@ -390,7 +363,7 @@ void Connection::begin_draining() {
 
 void Connection::begin_lingering() {
     if (peer_closed_) {
-        server_.close_later(*this);
+        close();
         return;
     }
     phase_ = Phase::Lingering;
@@ -399,27 +372,42 @@ void Connection::begin_lingering() {
     update_interest();
 }
 
+void Connection::close() {
+    if (is_closed()) return;
+    phase_ = Phase::Closed;
+    cancel_timers();
+    context_.owner.close_later(*this);
+}
+
+void Connection::cancel_timers() {
+    context_.loop.cancel_timer(timer_);
+    timer_ = TimerId{};
+    stream_.stop();
+}
+
+void Connection::flush_pending() {
+    in_pending_ = false;
+    if (!is_closed()) flush();
+}
+
 void Connection::flush() {
     if (output_.empty()) return;
     WriteResult result = output_.write_to(fd());
-    server_.stats().bytes_written += result.bytes_written;
+    context_.stats.bytes_written += result.bytes_written;
     bytes_sent_ += result.bytes_written;
-    replay_unsent_ -= std::min(replay_unsent_, result.bytes_written);
     if (result.status == WriteStatus::Failed) {
         abort();
         return;
     }
     want_write_ = result.status == WriteStatus::Blocked;
-    if (want_write_ && phase_ == Phase::Stream) watch_for_stall();
+    if (phase_ == Phase::Stream) stream_.flushed(result.bytes_written);
     if (!want_write_) {
-        server_.loop().cancel_timer(stall_timer_);
-        stall_timer_ = TimerId{};
         if (phase_ == Phase::Draining) {
             begin_lingering();
             return;
         }
         // A pause for a deferred answer ends with that answer, not here.
-        if (input_paused_ && !awaiting_) {
+        if (input_paused_ && phase_ == Phase::Request) {
             input_paused_ = false;
             process_input();
             if (peer_closed_ && phase_ == Phase::Request) begin_draining();
@@ -429,7 +417,9 @@ void Connection::flush() {
 }
 
 void Connection::queue_output() {
-    server_.mark_pending(*this);
+    if (in_pending_ || is_closed()) return;
+    in_pending_ = true;
+    context_.owner.mark_pending(*this);
 }
 
 void Connection::update_interest() {
@@ -438,12 +428,11 @@ void Connection::update_interest() {
     // stream (to notice the peer leaving) and while lingering (to discard).
     // While draining the last answer, only writability matters; a peer
     // that half-closed may still be reading that answer.
-    bool reading = !peer_closed_ && phase_ != Phase::Draining &&
-                   !(phase_ == Phase::Request && input_paused_);
+    bool reading = !peer_closed_ && phase_ != Phase::Draining && !(reads_requests() && input_paused_);
     std::uint32_t wanted = reading ? (EPOLLIN | EPOLLRDHUP) : 0;
     if (want_write_) wanted |= EPOLLOUT;
     if (wanted == interest_) return;
-    server_.loop().modify(fd(), wanted);
+    context_.loop.modify(fd(), wanted);
     interest_ = wanted;
 }
 

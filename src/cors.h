@@ -9,12 +9,11 @@
 
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
-namespace sse {
+#include "http_response.h"
 
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
+namespace sse {
 
 class CorsPolicy {
 public:

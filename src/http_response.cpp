@@ -79,7 +79,7 @@ std::string format_head(const Response& response, ConnectionHeader connection, s
         head.append("Content-Type: ").append(response.content_type).append("\r\n");
     }
     // 1xx and 204 carry no body and no length (RFC 9110 section 8.6).
-    if (response.status >= 200 && response.status != 204) {
+    if (response.has_length && response.status >= 200 && response.status != 204) {
         head += "Content-Length: ";
         append_decimal(head, response.body.size());
         head += "\r\n";

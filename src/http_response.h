@@ -9,6 +9,9 @@
 
 namespace sse {
 
+// Extra header fields of a response, in order.
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
 struct Response {
     int status = 200;
     // Empty: no Content-Type header. A view, because every content type is
@@ -16,8 +19,11 @@ struct Response {
     // response path then copies nothing to name its type.
     std::string_view content_type;
     std::string body;
-    std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+    HeaderList headers;         // extra header fields
     bool close = false;         // the connection ends after this response
+    // False for an event stream: its body runs until the connection closes,
+    // so it has no Content-Length.
+    bool has_length = true;
 
     // A short text/plain response, e.g. error(404, "no such file").
     static Response text(int status, std::string_view message);

@@ -10,16 +10,29 @@
 #include <cstdio>
 #include <cstring>
 
-#include "event_stream.h"
 #include "log.h"
 
 namespace sse {
 
+namespace {
+
+StreamPolicy stream_policy(const Options& options) {
+    StreamPolicy policy;
+    policy.retry_ms = options.retry_ms;
+    policy.heartbeat_ms = options.heartbeat_ms;
+    policy.max_age_s = options.max_stream_age_s;
+    policy.max_buffer = options.max_buffer;
+    policy.stall_ms = options.idle_timeout_ms;
+    return policy;
+}
+
+}  // namespace
+
 Server::Server(EventLoop& loop, const Options& options)
     : loop_(loop),
       options_(options),
-      heartbeat_(ChunkRef::make(encode_comment("heartbeat"))),
-      rng_(std::random_device{}()) {
+      streams_(loop, stream_policy(options_), stats_),
+      context_{loop, options_, router_, streams_, stats_, *this} {
     loop_.set_before_sleep([this] { return before_sleep(); });
 }
 
@@ -83,24 +96,18 @@ void Server::on_accept() {
             shed(fd);
             continue;
         }
-        if (add_connection(fd, peer) && open_connections_ > max_connections_) {
-            connections_[fd]->over_limit_ = true;
-            log_at_capacity();
-        }
+        bool over_limit = open_connections_ >= max_connections_;
+        if (add_connection(fd, peer, over_limit) && over_limit) log_at_capacity();
     }
 }
 
-bool Server::add_connection(int fd, const SocketAddress& peer) {
+bool Server::add_connection(int fd, const SocketAddress& peer, bool over_limit) {
     if (static_cast<std::size_t>(fd) >= connections_.size()) connections_.resize(fd + 1);
-    connections_[fd] = std::make_unique<Connection>(*this, UniqueFd(fd), peer);
-    Connection* connection = connections_[fd].get();
-    connection->serial_ = next_serial_++;
-    if (!loop_.watch(fd, EPOLLIN | EPOLLRDHUP,
-                     [connection](std::uint32_t events) { connection->on_events(events); })) {
+    connections_[fd] = std::make_unique<Connection>(context_, UniqueFd(fd), peer, next_serial_++, over_limit);
+    if (!connections_[fd]->watch()) {
         connections_[fd].reset();  // closes the fd
         return false;
     }
-    connection->interest_ = EPOLLIN | EPOLLRDHUP;
     ++open_connections_;
     return true;
 }
@@ -108,12 +115,12 @@ bool Server::add_connection(int fd, const SocketAddress& peer) {
 Connection* Server::find(Connection::Handle handle) const {
     if (handle.fd < 0 || static_cast<std::size_t>(handle.fd) >= connections_.size()) return nullptr;
     Connection* connection = connections_[handle.fd].get();
-    if (!connection || connection->serial_ != handle.serial || connection->is_closed()) return nullptr;
+    if (!connection || connection->serial() != handle.serial || connection->is_closed()) return nullptr;
     return connection;
 }
 
 void Server::adopt(UniqueFd fd, const SocketAddress& peer) {
-    add_connection(fd.release(), peer);
+    add_connection(fd.release(), peer, false);
 }
 
 void Server::shed(int fd) {
@@ -128,45 +135,27 @@ void Server::log_at_capacity() {
 }
 
 void Server::shutdown(Millis deadline_ms) {
-    if (shutting_down_) return;
-    shutting_down_ = true;
+    if (context_.shutting_down) return;
+    context_.shutting_down = true;
     stop_accepting();
-    for (auto& slot : connections_) {
-        Connection* connection = slot.get();
-        if (!connection || connection->is_closed()) continue;
-        if (connection->is_stream()) {
-            // Clients come back spread over the retry window, to whichever
-            // instance is up by then, and resume with Last-Event-ID.
-            connection->send(encode_retry(jittered_retry_ms()));
-            connection->end_stream();
-        } else if (connection->phase() == Connection::Phase::Request && connection->input_.empty() &&
-                   connection->output_.empty()) {
-            close_later(*connection);
-        }
+    for (auto& connection : connections_) {
+        if (connection && !connection->is_closed()) connection->shutdown();
     }
     loop_.add_timer(deadline_ms, [this] { loop_.stop(); });
 }
 
 void Server::mark_pending(Connection& connection) {
-    if (connection.in_pending_ || connection.is_closed()) return;
-    connection.in_pending_ = true;
     (connection.is_stream() ? pending_streams_ : pending_answers_).push_back(connection.fd());
 }
 
 void Server::close_later(Connection& connection) {
-    if (connection.is_closed()) return;
-    connection.phase_ = Connection::Phase::Closed;
-    loop_.cancel_timer(connection.timer_);
-    loop_.cancel_timer(connection.age_timer_);
-    loop_.cancel_timer(connection.stall_timer_);
-    streams_.remove(connection.activity_);
     closing_.push_back(connection.fd());
 }
 
 bool Server::before_sleep() {
     flush_pending();
     reap_closed();
-    if (shutting_down_ && open_connections_ == 0) loop_.stop();
+    if (context_.shutting_down && open_connections_ == 0) loop_.stop();
     return !pending_answers_.empty() || !pending_streams_.empty();
 }
 
@@ -180,10 +169,8 @@ std::size_t Server::flush_list(std::vector<int>& list, std::size_t limit) {
     for (std::size_t i = 0; i < count; ++i) {
         Connection* connection = connections_[list[i]].get();
         // The slot may hold a newer connection on a reused fd, or a closed
-        // one: the in_pending_ flag tells whether this entry is its own.
-        if (!connection || !connection->in_pending_) continue;
-        connection->in_pending_ = false;
-        if (!connection->is_closed()) connection->flush();
+        // one: its pending flag tells whether this entry is its own.
+        if (connection && connection->pending()) connection->flush_pending();
     }
     list.erase(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(count));
     return count;
@@ -198,94 +185,10 @@ void Server::reap_closed() {
             std::unique_ptr<Connection> connection = std::move(connections_[fd]);
             if (!connection) continue;
             loop_.unwatch(fd);
-            if (connection->on_close_) connection->on_close_();
-            if (connection->streamed_ && Log::access_enabled()) {
-                Log::access(connection->peer().to_string(), connection->log_method(), connection->log_target(), 200,
-                            connection->bytes_sent(), loop_.now() - connection->request_started());
-            }
+            connection->reaped();
             --open_connections_;
         }  // the Connection (and its fd) is destroyed here
     }
-}
-
-void Server::count_response(int status) {
-    int status_class = status / 100;
-    if (status_class >= 1 && status_class <= 5) ++stats_.responses_by_class[status_class];
-}
-
-void Server::count_timeout(Connection::Deadline deadline) {
-    switch (deadline) {
-        case Connection::Deadline::Header: ++stats_.timeouts_header; break;
-        case Connection::Deadline::Body: ++stats_.timeouts_body; break;
-        case Connection::Deadline::Idle: ++stats_.timeouts_idle; break;
-        case Connection::Deadline::Drain: ++stats_.timeouts_drain; break;
-        case Connection::Deadline::Linger:
-        case Connection::Deadline::None: break;
-    }
-}
-
-std::uint32_t Server::jittered_retry_ms() {
-    std::uniform_real_distribution<double> jitter(0.8, 1.2);
-    return static_cast<std::uint32_t>(options_.retry_ms * jitter(rng_));
-}
-
-std::uint32_t Server::capacity_retry_ms() {
-    std::uniform_real_distribution<double> spread(1.0, kCapacityRetrySpread);
-    return static_cast<std::uint32_t>(options_.retry_ms * spread(rng_));
-}
-
-std::uint32_t Server::retry_at_least_ms(std::uint32_t base_ms) {
-    std::uniform_real_distribution<double> jitter(1.0, 1.2);
-    return static_cast<std::uint32_t>(std::min<double>(base_ms * jitter(rng_), UINT32_MAX));
-}
-
-void Server::stream_started(Connection& connection) {
-    stream_sent(connection);
-    if (options_.max_stream_age_s > 0) {
-        Millis age = static_cast<Millis>(options_.max_stream_age_s) * 1000;
-        connection.age_timer_ = loop_.add_timer(age, [this, &connection] {
-            // End with a fresh retry hint: the client comes back after it
-            // and resumes from its Last-Event-ID.
-            ++stats_.streams_aged_out;
-            connection.send(encode_retry(jittered_retry_ms()));
-            connection.end_stream();
-        });
-    }
-}
-
-void Server::stream_sent(Connection& connection) {
-    // Moving a node to the tail touches three connections' memory (it and
-    // its two neighbours): on a fan-out to thousands of streams that is the
-    // costliest part of a delivery. So a busy stream moves at most once per
-    // heartbeat/kActivityGranularity; its heartbeat may then come that much
-    // early, which costs a few bytes and no correctness.
-    ActivityNode& node = connection.activity_;
-    Millis now = loop_.now();
-    if (node.linked && now - node.last_active < options_.heartbeat_ms / kActivityGranularity) return;
-    streams_.touch(node, now);
-    if (!heartbeat_timer_) arm_heartbeat();
-}
-
-void Server::arm_heartbeat() {
-    ActivityNode* quietest = streams_.oldest();
-    if (!quietest) return;
-    Millis due = quietest->last_active + options_.heartbeat_ms;
-    heartbeat_timer_ = loop_.add_timer(std::max<Millis>(0, due - loop_.now()), [this] {
-        // The id stays set while the heartbeats go out, so the sends (which
-        // call stream_sent) do not arm a second timer; one timer at a time.
-        send_heartbeats();
-        heartbeat_timer_ = TimerId{};
-        arm_heartbeat();
-    });
-}
-
-void Server::send_heartbeats() {
-    // The list moves each due stream to its tail before the visit, so every
-    // stream is due again one interval later, however many there are.
-    streams_.visit_idle(loop_.now(), options_.heartbeat_ms, [this](ActivityNode& node) {
-        ++stats_.heartbeats;
-        static_cast<Connection*>(node.owner)->send(heartbeat_);
-    });
 }
 
 }  // namespace sse
