@@ -50,10 +50,12 @@ test-binaries: sse-server build/unit-tests build/integration-tests \
 test:
 	@tests/run.sh
 
-# The load generator: one self-contained C++ file, same rules as the server.
+# The load generator: its sources are in bench/loadgen/, built with the same
+# rules as the server; the binary is bench/sse-load, where the scripts call it.
+LOADGEN_SRC := $(wildcard bench/loadgen/*.cpp)
 bench: bench/sse-load sse-server
-bench/sse-load: bench/sse-load.cpp
-	$(CXX) $(filter-out -MMD -MP,$(CXXFLAGS)) -o $@ $<
+bench/sse-load: $(call objs,build/rel,$(LOADGEN_SRC))
+	$(CXX) $(CXXFLAGS) -o $@ $^
 
 # The chaos test client (tests/chaos/run.sh): one self-contained C++ file.
 build/sse-chaos: tests/chaos/sse-chaos.cpp

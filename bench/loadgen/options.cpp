@@ -1,0 +1,178 @@
+#include "options.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "base.h"
+
+namespace sse_load {
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: sse-load MODE --url URL [options]
+
+A load generator for Server-Sent Events servers. Loopback (127.0.0.0/8) only.
+
+Modes:
+  sub    hold --streams event streams open, parse them, and measure
+         publish-to-receive latency and missing/duplicated/out-of-order events
+         (the events must come from `sse-load pub`, whose payload carries a
+         timestamp and a sequence number)
+  pub    publish --events events to the URL with POST
+  churn  open a stream, wait for its head and first body byte, close, repeat;
+         measures how fast a server sets up and tears down streams
+
+URL:
+  http://127.0.0.1:PORT/PATH (numeric IPv4 only). In PATH, {topics} (or its
+  alias {topic}) is replaced per stream by its topics joined with commas
+  (sub, churn) or per event by the event's topic (pub). Examples:
+    sub:  http://127.0.0.1:8000/latest/{topic}
+    sub:  http://127.0.0.1:8000/latest?type={topics}   with --per-stream 3
+    pub:  http://127.0.0.1:8000/publish?topic={topic}
+
+Common options:
+  --duration S            stop after S seconds at most (default 10)
+  --topics a,b,c          the topic pool (default bench)
+  --sources N             spread connections over source addresses 127.0.0.1
+                          .. 127.0.0.N, bound before connect(), so more than
+                          the ~28,000 ephemeral ports of one address can be
+                          used; 0 lets the kernel choose (default 16)
+  --label TEXT            copied into the JSON summary as "label"
+  --quiet                 no progress lines on stderr
+  --help                  this text
+
+sub options:
+  --streams N             streams to open (default 100)
+  --per-stream M          topics per stream: stream i takes pool entries
+                          i*M .. i*M+M-1 (mod pool size) (default 1)
+  --expect K              stop once every stream has K events (default: no goal)
+  --connect-concurrency C at most C connections between connect() and the end
+                          of their response head (default 500)
+  --connect-rate R        at most R new connections per second (default: no cap)
+  --ready-file PATH       write "open N failed F" to PATH once every stream has
+                          its response head or has failed: the moment to start
+                          publishing
+
+churn options:
+  --concurrency C         cycles running at once (default 50)
+  --cycles N              stop after N cycles (default: run for --duration)
+
+pub options:
+  --events K              events to publish (default 100), spread round-robin
+                          over the topics; seq counts from 1 per topic
+  --rate R                events per second over all connections; 0 sends the
+                          next event as soon as the previous answer came
+                          (default 0)
+  --connections M         keep-alive connections (default 1). Topic j always
+                          uses connection j mod M and waits for each answer,
+                          so the server sees every topic's events in order;
+                          more connections than topics are not used
+  --size B                padding bytes in each event's data (default 0)
+
+Payload written by pub, read by sub (one line of JSON):
+  {"topic":"T","seq":N,"due":NS,"t":NS,"pad":"xxxx"}   (CLOCK_MONOTONIC; due:
+  when --rate scheduled the event, t: when it was written)
+
+Summary (stdout, one JSON object):
+  sub:   streams, streams_open (had a 200 head), streams_failed, closed_early,
+         connect_ms {p50,p99,max} (connect() to end of response head),
+         events, deliveries_per_s (events / time from first to last event),
+         latency_us {p50,p90,p99,max} (from t), latency_from_schedule_us
+         {p50,p90,p99,max} (from due: also counts time an event waited
+         to be sent because the server answered late), errors, error_kinds, missing,
+         duplicated, out_of_order, incomplete_streams (with --expect),
+         client_cpu_s
+  pub:   published (2xx answers), failed, duration_s (first send to last
+         answer), publishes_per_s, answer_ms {p50,p99,max}, client_cpu_s
+  churn: cycles, failed, cycles_per_s, setup_ms {p50,p99,max}, error_kinds,
+         client_cpu_s
+
+Exit status: 0 when the run ended normally (even with errors: they are in the
+summary), 2 for a bad option.
+)";
+
+struct OptionParser {
+    std::vector<std::string_view> args;
+    std::size_t next = 0;
+
+    bool done() const { return next >= args.size(); }
+
+    // Splits "--name=value" or "--name value"; flags take no value.
+    std::pair<std::string_view, std::string_view> take(bool (*is_flag)(std::string_view)) {
+        std::string_view arg = args[next++];
+        std::size_t eq = arg.find('=');
+        if (eq != std::string_view::npos) return {arg.substr(0, eq), arg.substr(eq + 1)};
+        if (is_flag(arg)) return {arg, {}};
+        if (done()) die("option " + std::string(arg) + " needs a value");
+        return {arg, args[next++]};
+    }
+};
+
+bool is_flag(std::string_view name) { return name == "--quiet" || name == "--help"; }
+
+template <class Number>
+Number number_option(std::string_view name, std::string_view value) {
+    std::optional<Number> number = parse_number<Number>(value);
+    if (!number || *number < 0) die("bad value for " + std::string(name) + ": '" + std::string(value) + "'");
+    return *number;
+}
+
+void apply_option(Options& o, std::string_view name, std::string_view value) {
+    if (name == "--url") o.url = value;
+    else if (name == "--duration") o.duration_s = number_option<double>(name, value);
+    else if (name == "--topics") o.topics = split(value, ',');
+    else if (name == "--sources") o.sources = number_option<std::size_t>(name, value);
+    else if (name == "--label") o.label = value;
+    else if (name == "--quiet") o.quiet = true;
+    else if (name == "--streams") o.streams = number_option<std::size_t>(name, value);
+    else if (name == "--per-stream") o.per_stream = number_option<std::size_t>(name, value);
+    else if (name == "--expect") o.expect = number_option<std::uint64_t>(name, value);
+    else if (name == "--connect-concurrency") o.connect_concurrency = number_option<std::size_t>(name, value);
+    else if (name == "--connect-rate") o.connect_rate = number_option<double>(name, value);
+    else if (name == "--ready-file") o.ready_file = value;
+    else if (name == "--concurrency") o.concurrency = number_option<std::size_t>(name, value);
+    else if (name == "--cycles") o.cycles = number_option<std::uint64_t>(name, value);
+    else if (name == "--events") o.events = number_option<std::uint64_t>(name, value);
+    else if (name == "--rate") o.rate = number_option<double>(name, value);
+    else if (name == "--connections") o.connections = number_option<std::size_t>(name, value);
+    else if (name == "--size") o.size = number_option<std::size_t>(name, value);
+    else die("unknown option " + std::string(name) + " (see --help)");
+}
+
+}  // namespace
+
+Options parse_options(int argc, char** argv) {
+    OptionParser parser{{argv + 1, argv + argc}};
+    if (parser.done() || parser.args[0] == "--help") {
+        std::fputs(kUsage, stdout);
+        std::exit(parser.done() ? 2 : 0);
+    }
+    Options o;
+    std::string_view mode = parser.args[parser.next++];
+    if (mode == "sub") o.mode = Mode::Sub;
+    else if (mode == "pub") o.mode = Mode::Pub;
+    else if (mode == "churn") o.mode = Mode::Churn;
+    else die("unknown mode '" + std::string(mode) + "' (sub, pub or churn; see --help)");
+    while (!parser.done()) {
+        auto [name, value] = parser.take(is_flag);
+        if (name == "--help") {
+            std::fputs(kUsage, stdout);
+            std::exit(0);
+        }
+        apply_option(o, name, value);
+    }
+    if (o.url.empty()) die("--url is required (see --help)");
+    if (o.topics.empty() || std::any_of(o.topics.begin(), o.topics.end(), [](auto& t) { return t.empty(); })) {
+        die("--topics needs non-empty names");
+    }
+    if (o.per_stream == 0 || o.connections == 0 || o.concurrency == 0 || o.connect_concurrency == 0) {
+        die("--per-stream, --connections, --concurrency and --connect-concurrency must be at least 1");
+    }
+    return o;
+}
+
+}  // namespace sse_load
