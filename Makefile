@@ -7,7 +7,9 @@ CXXFLAGS := -std=c++20 -O2 -Wall -Wextra -Werror -MMD -MP
 ASANFLAGS := -std=c++20 -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -MMD -MP \
              -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-LIB_SRC  := $(filter-out src/main.cpp,$(wildcard src/*.cpp))
+# src/ has a folder per layer (see tests/layers.sh); includes name the
+# folder ("sse/hub.h"), relative to src/.
+LIB_SRC  := $(filter-out src/main.cpp,$(wildcard src/*.cpp src/*/*.cpp))
 UNIT_SRC := $(wildcard tests/unit/*.cpp)
 INTEG_SRC := $(wildcard tests/integration/*.cpp)
 SUPPORT_SRC := $(wildcard tests/support/*.cpp)
@@ -23,7 +25,7 @@ sse-server: $(call objs,build/rel,src/main.cpp $(LIB_SRC))
 
 build/rel/%.o: %.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -c -o $@ $<
+	$(CXX) $(CXXFLAGS) -Isrc -c -o $@ $<
 
 build/asan/%.o: %.cpp
 	@mkdir -p $(dir $@)

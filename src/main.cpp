@@ -13,19 +13,19 @@
 
 #include <chrono>
 
-#include "demo_feeds.h"
-#include "event_loop.h"
-#include "hub.h"
-#include "log.h"
+#include "app/demo_feeds.h"
+#include "loop/event_loop.h"
+#include "sse/hub.h"
+#include "loop/log.h"
 #include "options.h"
-#include "pubsub_api.h"
-#include "redis_bridge.h"
-#include "random_stream.h"
-#include "routes.h"
-#include "server.h"
-#include "socket.h"
-#include "static_files.h"
-#include "status_api.h"
+#include "app/pubsub_api.h"
+#include "redis/redis_bridge.h"
+#include "app/random_stream.h"
+#include "app/routes.h"
+#include "server/server.h"
+#include "loop/socket.h"
+#include "http/static_files.h"
+#include "app/status_api.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <functional>
 
-#include "event_stream.h"
+#include "sse/event_stream.h"
 
 namespace sse {
 

@@ -78,6 +78,7 @@ run_script() {
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
+run_script layers tests/layers.sh
 run_suite unit build/unit-tests
 run_suite integration env SSE_SERVER_BIN=./sse-server build/integration-tests
 run_suite unit-asan build/asan/unit-tests

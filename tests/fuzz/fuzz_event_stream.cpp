@@ -14,9 +14,9 @@
 #include <string_view>
 #include <vector>
 
-#include "event_id.h"
-#include "event_stream.h"
-#include "url.h"
+#include "sse/event_id.h"
+#include "sse/event_stream.h"
+#include "http/url.h"
 
 namespace {
 

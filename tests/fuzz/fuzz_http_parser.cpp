@@ -14,8 +14,8 @@
 #include <string>
 #include <string_view>
 
-#include "chunked_decoder.h"
-#include "http_parser.h"
+#include "http/chunked_decoder.h"
+#include "http/http_parser.h"
 
 namespace {
 

@@ -35,17 +35,17 @@
 #include <string>
 #include <string_view>
 
-#include "event_loop.h"
-#include "hub.h"
-#include "log.h"
+#include "loop/event_loop.h"
+#include "sse/hub.h"
+#include "loop/log.h"
 #include "options.h"
-#include "pubsub_api.h"
-#include "random_stream.h"
-#include "routes.h"
-#include "server.h"
-#include "socket.h"
-#include "static_files.h"
-#include "status_api.h"
+#include "app/pubsub_api.h"
+#include "app/random_stream.h"
+#include "app/routes.h"
+#include "server/server.h"
+#include "loop/socket.h"
+#include "http/static_files.h"
+#include "app/status_api.h"
 
 namespace {
 

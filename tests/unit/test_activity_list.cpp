@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "activity_list.h"
+#include "server/activity_list.h"
 
 using sse::ActivityList;
 using sse::ActivityNode;

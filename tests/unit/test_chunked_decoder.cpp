@@ -1,6 +1,6 @@
 // Tests for src/chunked_decoder: a table of chunked bodies, each fed whole
 // (ending before an unreadable page) and byte by byte.
-#include "chunked_decoder.h"
+#include "http/chunked_decoder.h"
 
 #include <doctest/doctest.h>
 

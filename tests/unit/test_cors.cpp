@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "cors.h"
+#include "http/cors.h"
 
 using sse::CorsPolicy;
 using sse::HeaderList;

@@ -1,5 +1,5 @@
 // Tests for src/event_id: the Last-Event-ID parser and the id generator.
-#include "event_id.h"
+#include "sse/event_id.h"
 
 #include <doctest/doctest.h>
 

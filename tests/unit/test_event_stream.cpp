@@ -1,6 +1,6 @@
 // Tests for src/event_stream: the encoder's wire text, its resistance to
 // injection (checked against a reference event-stream parser), and UTF-8.
-#include "event_stream.h"
+#include "sse/event_stream.h"
 
 #include <doctest/doctest.h>
 

@@ -1,5 +1,5 @@
 // Tests for src/history: caps and eviction, gap detection, multi-topic replay.
-#include "history.h"
+#include "sse/history.h"
 
 #include <doctest/doctest.h>
 

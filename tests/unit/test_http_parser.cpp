@@ -2,7 +2,7 @@
 // parsed from memory that ends right before an unreadable page, so reading
 // one byte too far crashes the test, and every proper prefix of a valid
 // request must answer Incomplete.
-#include "http_parser.h"
+#include "http/http_parser.h"
 #include "guarded_bytes.h"
 
 #include <doctest/doctest.h>

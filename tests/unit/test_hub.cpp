@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "event_stream.h"
-#include "hub.h"
+#include "sse/event_stream.h"
+#include "sse/hub.h"
 
 using sse::ChunkRef;
 using sse::EventId;

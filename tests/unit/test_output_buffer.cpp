@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "output_buffer.h"
+#include "loop/output_buffer.h"
 
 using sse::ChunkRef;
 using sse::OutputBuffer;

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "resp.h"
+#include "redis/resp.h"
 
 using sse::RespValue;
 using sse::ScanResult;

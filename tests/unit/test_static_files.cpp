@@ -1,6 +1,6 @@
 // Static files: a real folder tree under /tmp, looked up through a table of
 // request paths, including every escape route the lookup must refuse.
-#include "static_files.h"
+#include "http/static_files.h"
 
 #include <doctest/doctest.h>
 

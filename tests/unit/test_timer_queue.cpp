@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "timer_queue.h"
+#include "loop/timer_queue.h"
 
 using sse::Millis;
 using sse::TimerId;

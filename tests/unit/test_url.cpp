@@ -1,5 +1,5 @@
 // Tests for src/url: tables of inputs and their decoded results.
-#include "url.h"
+#include "http/url.h"
 
 #include <doctest/doctest.h>
 

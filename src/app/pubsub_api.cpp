@@ -1,0 +1,300 @@
+#include "app/pubsub_api.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+
+#include "server/connection.h"
+#include "sse/event_stream.h"
+#include "redis/redis_bridge.h"
+#include "server/server.h"
+#include "http/url.h"
+
+namespace sse {
+
+namespace {
+
+std::uint64_t wall_clock_ms() {
+    using namespace std::chrono;
+    return static_cast<std::uint64_t>(
+        duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+// {"id":"<id>","queued":<n>[,"closed":<m>]} and a newline: what a
+// publisher is answered; "closed" counts the streams a close=1 paused.
+std::string publish_answer(EventId id, std::size_t queued, std::optional<std::size_t> closed) {
+    std::string json = "{\"id\":\"";
+    json.reserve(64);
+    json.append(id.to_string()).append("\",\"queued\":");
+    append_decimal(json, queued);
+    if (closed) append_decimal(json.append(",\"closed\":"), *closed);
+    json.append("}\n");
+    return json;
+}
+
+std::string_view header_value(const Request& request, std::string_view name) {
+    const Header* header = request.find(name);
+    return header ? header->value : std::string_view{};
+}
+
+}  // namespace
+
+std::optional<EventId> resume_position(const Request& request) {
+    if (const Header* header = request.find("Last-Event-ID")) return parse_event_id(header->value);
+    if (std::optional<std::string> param = query_param(request.query, "lastEventId")) {
+        return parse_event_id(*param);
+    }
+    return std::nullopt;
+}
+
+bool parse_topic_list(std::string_view list, std::vector<std::string>& topics, std::string& error) {
+    topics.clear();
+    while (true) {
+        std::size_t comma = list.find(',');
+        std::string_view name = list.substr(0, comma);
+        if (!is_valid_topic(name)) {
+            error = "invalid topic name in type= (1-64 of A-Z a-z 0-9 _ . -)";
+            return false;
+        }
+        if (std::find(topics.begin(), topics.end(), name) == topics.end()) {
+            if (topics.size() == kMaxTopicsPerStream) {
+                error = "too many topics in type= (at most " + std::to_string(kMaxTopicsPerStream) + ")";
+                return false;
+            }
+            topics.emplace_back(name);
+        }
+        if (comma == std::string_view::npos) return true;
+        list.remove_prefix(comma + 1);
+    }
+}
+
+bool constant_time_equals(std::string_view a, std::string_view b) {
+    std::size_t length = std::max(a.size(), b.size());
+    unsigned char difference = a.size() == b.size() ? 0 : 1;
+    for (std::size_t i = 0; i < length; ++i) {
+        unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+        unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+        difference |= static_cast<unsigned char>(x ^ y);
+    }
+    return difference == 0;
+}
+
+PubSubApi::PubSubApi(Server& server, Hub& hub)
+    : server_(server), hub_(hub), cors_(server.options().cors_origins) {}
+
+void PubSubApi::install() {
+    Router& router = server_.router();
+    // Streams run past --max-conns too: a bad topic is still a 400 and an
+    // ended one a 204 (the browser should stop), while a good request is
+    // turned away with a retry: the browser follows (start_stream).
+    router.add("GET", "/latest", [this](Connection& c, const Request& r, std::string_view) {
+        subscribe_many(c, r);
+    }, nullptr, AtCapacity::Serve);
+    router.add_prefix("GET", "/latest/", [this](Connection& c, const Request& r, std::string_view) {
+        subscribe_one(c, r);
+    }, AtCapacity::Serve);
+    router.add(
+        "POST", "/publish", [this](Connection& c, const Request& r, std::string_view body) { publish(c, r, body); },
+        [this](Connection& c, const Request& r) { return authorize(c, r) && publish_request(c, r).has_value(); });
+    router.add("DELETE", "/publish", [this](Connection& c, const Request& r, std::string_view) {
+        end_topic(c, r);
+    });
+    router.add_prefix("OPTIONS", "/latest", [this](Connection& c, const Request& r, std::string_view) {
+        preflight(c, r, "GET");
+    });
+    router.add("OPTIONS", "/publish", [this](Connection& c, const Request& r, std::string_view) {
+        preflight(c, r, "POST, DELETE");
+    });
+}
+
+void PubSubApi::subscribe_one(Connection& connection, const Request& request) {
+    std::optional<std::string> topic = percent_decode(request.path.substr(std::string_view("/latest/").size()));
+    if (!topic || !is_valid_topic(*topic)) {
+        answer(connection, request, 400, "invalid topic name (1-64 of A-Z a-z 0-9 _ . -)");
+        return;
+    }
+    subscribe(connection, request, {std::move(*topic)}, false);
+}
+
+void PubSubApi::subscribe_many(Connection& connection, const Request& request) {
+    std::optional<std::string> list = query_param(request.query, "type");
+    if (!list) {
+        answer(connection, request, 400, "missing ?type=topic1,topic2");
+        return;
+    }
+    std::vector<std::string> topics;
+    std::string error;
+    if (!parse_topic_list(*list, topics, error)) {
+        answer(connection, request, 400, error);
+        return;
+    }
+    subscribe(connection, request, std::move(topics), true);
+}
+
+void PubSubApi::subscribe(Connection& connection, const Request& request, std::vector<std::string> topics,
+                          bool multi) {
+    HeaderList cors = cors_.response_headers(header_value(request, "Origin"));
+    if (hub_.all_ended(topics)) {
+        // 204 is how a server tells EventSource to stop reconnecting.
+        Response response;
+        response.status = 204;
+        response.headers = std::move(cors);
+        connection.respond(std::move(response));
+        return;
+    }
+    if (!connection.start_stream(cors)) return;  // HEAD: the head was enough
+    Hub::Subscription* subscription =
+        hub_.subscribe(connection, std::move(topics), multi, resume_position(request));
+    connection.set_on_close([this, subscription] { hub_.unsubscribe(subscription); });
+}
+
+std::optional<PubSubApi::PublishRequest> PubSubApi::publish_request(Connection& connection,
+                                                                     const Request& request) {
+    PublishRequest publish;
+    std::optional<std::string> topic = topic_param(connection, request);
+    if (!topic) return std::nullopt;
+    publish.topic = std::move(*topic);
+    if (std::optional<std::string> event = query_param(request.query, "event")) {
+        if (!is_valid_topic(*event)) {
+            answer(connection, request, 400, "invalid event name (1-64 of A-Z a-z 0-9 _ . -)");
+            return std::nullopt;
+        }
+        publish.name = std::move(*event);
+    }
+    if (std::optional<std::string> retry = query_param(request.query, "retry")) {
+        std::uint32_t ms = 0;
+        auto [end, ec] = std::from_chars(retry->data(), retry->data() + retry->size(), ms);
+        if (ec != std::errc{} || end != retry->data() + retry->size() || ms < kMinRetryMs || ms > kMaxRetryMs) {
+            answer(connection, request, 400,
+                   "retry= must be a whole number of milliseconds from " + std::to_string(kMinRetryMs) + " to " +
+                       std::to_string(kMaxRetryMs));
+            return std::nullopt;
+        }
+        publish.retry_ms = ms;
+    }
+    if (std::optional<std::string> close = query_param(request.query, "close")) {
+        if (*close != "1") {
+            answer(connection, request, 400, "close= takes only 1 (close the topic's streams after this event)");
+            return std::nullopt;
+        }
+        publish.pause = true;
+    }
+    return publish;
+}
+
+void PubSubApi::publish(Connection& connection, const Request& request, std::string_view body) {
+    if (!authorize(connection, request)) return;
+    std::optional<PublishRequest> publish = publish_request(connection, request);
+    if (!publish) return;
+    if (!is_valid_utf8(body)) {
+        answer(connection, request, 400, "event data must be UTF-8");
+        return;
+    }
+    if (redis_) {
+        publish_through_redis(connection, request, *publish, body);
+        return;
+    }
+    Hub::Published published = hub_.publish(publish->topic, publish->name, body, wall_clock_ms(), publish->retry_ms);
+    std::optional<std::size_t> paused;
+    if (publish->pause) paused = hub_.pause_topic(publish->topic, publish->retry_ms);
+    answer_json(connection, request, publish_answer(published.id, published.queued, paused));
+}
+
+void PubSubApi::publish_through_redis(Connection& connection, const Request& request, const PublishRequest& publish,
+                                      std::string_view body) {
+    HeaderList cors = cors_.response_headers(header_value(request, "Origin"));
+    if (!redis_->up()) {
+        // Never a silent drop: the publisher learns the event was not taken.
+        Response response = Response::text(503, "redis is unavailable: the event was not published, try again");
+        response.headers = std::move(cors);
+        response.headers.emplace_back("Retry-After", "1");
+        connection.respond(std::move(response));
+        return;
+    }
+    connection.defer();
+    Connection::Handle handle = connection.handle();
+    // Every instance (this one too) delivers the event, and pauses the
+    // topic, when its reader meets the entry: the counts answered here are
+    // this instance's streams at the time of the answer.
+    redis_->publish(publish.topic, publish.name, body, publish.retry_ms, publish.pause,
+                    [this, handle, topic = publish.topic, pause = publish.pause, cors = std::move(cors)](
+                        std::optional<EventId> id, const std::string& error) {
+                        Connection* waiting = server_.find(handle);
+                        if (!waiting) return;  // the publisher left; the event stands
+                        Response response;
+                        if (id) {
+                            std::size_t streams = hub_.subscribers(topic);
+                            response.content_type = "application/json";
+                            response.body = publish_answer(*id, streams, pause ? std::optional(streams) : std::nullopt);
+                        } else {
+                            response = Response::text(503, "redis did not take the event: " + error);
+                            response.headers.emplace_back("Retry-After", "1");
+                        }
+                        for (const auto& header : cors) response.headers.push_back(header);
+                        waiting->respond(std::move(response));
+                    });
+}
+
+void PubSubApi::end_topic(Connection& connection, const Request& request) {
+    if (!authorize(connection, request)) return;
+    std::optional<std::string> topic = topic_param(connection, request);
+    if (!topic) return;
+    std::size_t ended = hub_.end_topic(*topic);
+    answer_json(connection, request,
+                "{\"topic\":\"" + *topic + "\",\"ended_streams\":" + std::to_string(ended) + "}\n");
+}
+
+void PubSubApi::preflight(Connection& connection, const Request& request, std::string_view methods) {
+    Response response;
+    response.status = 204;
+    response.headers = cors_.preflight_headers(header_value(request, "Origin"), methods);
+    response.headers.emplace_back("Allow", std::string(methods) + ", OPTIONS");
+    connection.respond(std::move(response));
+}
+
+bool PubSubApi::authorize(Connection& connection, const Request& request) {
+    const std::string& token = server_.options().publish_token;
+    if (!token.empty()) {
+        std::string_view given = header_value(request, "Authorization");
+        constexpr std::string_view kScheme = "Bearer ";
+        bool ok = given.size() > kScheme.size() && iequals(given.substr(0, kScheme.size()), kScheme) &&
+                  constant_time_equals(given.substr(kScheme.size()), token);
+        if (!ok) {
+            Response response = Response::text(401, "publishing needs Authorization: Bearer <token>");
+            response.headers.emplace_back("WWW-Authenticate", "Bearer");
+            for (auto& h : cors_.response_headers(header_value(request, "Origin"))) response.headers.push_back(h);
+            connection.respond(std::move(response));
+        }
+        return ok;
+    }
+    if (!connection.peer().is_loopback()) {
+        answer(connection, request, 403, "publishing is only allowed from loopback unless --publish-token is set");
+        return false;
+    }
+    return true;
+}
+
+std::optional<std::string> PubSubApi::topic_param(Connection& connection, const Request& request) {
+    std::optional<std::string> topic = query_param(request.query, "topic");
+    if (!topic || !is_valid_topic(*topic)) {
+        answer(connection, request, 400, "?topic= must name a topic (1-64 of A-Z a-z 0-9 _ . -)");
+        return std::nullopt;
+    }
+    return topic;
+}
+
+void PubSubApi::answer(Connection& connection, const Request& request, int status, std::string_view text) {
+    Response response = Response::text(status, text);
+    response.headers = cors_.response_headers(header_value(request, "Origin"));
+    connection.respond(std::move(response));
+}
+
+void PubSubApi::answer_json(Connection& connection, const Request& request, std::string json) {
+    Response response;
+    response.content_type = "application/json";
+    response.body = std::move(json);
+    response.headers = cors_.response_headers(header_value(request, "Origin"));
+    connection.respond(std::move(response));
+}
+
+}  // namespace sse

@@ -1,0 +1,89 @@
+// The HTTP face of the hub:
+//
+//   GET     /latest/<topic>            one topic per stream
+//   GET     /latest?type=a,b,c         several topics, named events
+//   POST    /publish?topic=T[&event=E][&retry=MS][&close=1]
+//                                      body = the event's data; retry= puts
+//                                      a "retry: MS" line in the event;
+//                                      close=1 then pauses the topic: its
+//                                      streams close and their clients
+//                                      come back after MS and resume
+//   DELETE  /publish?topic=T           end the topic (streams get 204 after)
+//   OPTIONS /latest..., /publish       CORS preflights
+//
+// Streams resume with Last-Event-ID (header, or ?lastEventId= for clients
+// that cannot set headers). Publishing needs a bearer token when one is
+// configured, and otherwise a loopback peer.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/cors.h"
+#include "sse/hub.h"
+
+namespace sse {
+
+class Connection;
+class RedisBridge;
+class Server;
+struct Request;
+
+class PubSubApi {
+public:
+    PubSubApi(Server& server, Hub& hub);
+
+    // Registers the routes above on the server's router.
+    void install();
+    // Publishes through a Redis Stream instead of straight into the hub.
+    void use_redis(RedisBridge* bridge) { redis_ = bridge; }
+
+    // Answers 401/403 and returns false when the peer may not publish
+    // (also used by /topics, which reveals topic names).
+    bool authorize(Connection& connection, const Request& request);
+
+private:
+    void subscribe_one(Connection& connection, const Request& request);
+    void subscribe_many(Connection& connection, const Request& request);
+    void subscribe(Connection& connection, const Request& request, std::vector<std::string> topics,
+                   bool multi);
+    // What a POST /publish asks for, from its query.
+    struct PublishRequest {
+        std::string topic;
+        std::string name;                        // ?event=, may be empty
+        std::optional<std::uint32_t> retry_ms;   // ?retry=
+        bool pause = false;                      // ?close=1
+    };
+    // Answers 400 and returns nullopt unless every parameter is valid.
+    std::optional<PublishRequest> publish_request(Connection& connection, const Request& request);
+    void publish(Connection& connection, const Request& request, std::string_view body);
+    void end_topic(Connection& connection, const Request& request);
+    void preflight(Connection& connection, const Request& request, std::string_view methods);
+
+    // Answers 400 and returns nullopt unless ?topic= names a valid topic.
+    std::optional<std::string> topic_param(Connection& connection, const Request& request);
+    void answer(Connection& connection, const Request& request, int status, std::string_view text);
+    void answer_json(Connection& connection, const Request& request, std::string json);
+    void publish_through_redis(Connection& connection, const Request& request, const PublishRequest& publish,
+                               std::string_view body);
+
+    Server& server_;
+    Hub& hub_;
+    CorsPolicy cors_;
+    RedisBridge* redis_ = nullptr;
+};
+
+// The client's resume position: the Last-Event-ID header, else the
+// lastEventId query parameter; nullopt when absent or malformed.
+std::optional<EventId> resume_position(const Request& request);
+
+// Splits "a,b,a" into distinct names in first-seen order. Returns false
+// (with `error`) for an invalid name or more than kMaxTopicsPerStream.
+bool parse_topic_list(std::string_view list, std::vector<std::string>& topics, std::string& error);
+
+// Compares without an early exit, so timing does not reveal the token.
+bool constant_time_equals(std::string_view a, std::string_view b);
+
+}  // namespace sse

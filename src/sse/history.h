@@ -1,0 +1,99 @@
+// The hub's memory of past events, for Last-Event-ID replay. Pure: no
+// sockets, no clock.
+//
+// Each topic keeps its events in id order, at most `max_events_per_topic`;
+// all topics together hold at most `max_bytes` of encoded events, and past
+// that the oldest event of the whole hub goes first (found through an
+// ordered index of each topic's oldest id, so eviction is O(log topics)).
+//
+// Gap detection: every topic log remembers the greatest id it has evicted.
+// A log that empties is deleted (a topic without history costs nothing),
+// and its watermark is folded into one hub-wide `forgotten` watermark that
+// answers for every topic not held. The watermark starts at the hub's
+// `floor` (its first possible id), so ids from before a restart are gaps.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sse/event_id.h"
+#include "loop/output_buffer.h"
+
+namespace sse {
+
+struct StoredEvent {
+    EventId id;
+    ChunkRef plain;   // wire form for single-topic streams
+    ChunkRef named;   // wire form with "event:" for multi-topic streams; may
+                      // share plain's chunk when the publisher named the event
+    std::size_t bytes() const;  // counted once when both share one chunk
+};
+
+class History {
+public:
+    History(std::size_t max_events_per_topic, std::size_t max_bytes, EventId floor);
+
+    // Records an event of `topic`; its id must exceed every id recorded
+    // before. Evicts as the limits require.
+    void append(std::string_view topic, StoredEvent event);
+
+    struct Replay {
+        std::vector<const StoredEvent*> events;  // id > after, in id order
+        bool gap = false;  // an event of these topics after `after` is gone
+    };
+    // What a client that saw everything up to `after` on `topics` missed.
+    // The pointers stay valid until the next append() or forget().
+    Replay since(std::span<const std::string> topics, EventId after) const;
+
+    // The oldest id held for any of `topics`, if any is held.
+    std::optional<EventId> oldest(std::span<const std::string> topics) const;
+    // The newest id held for `topic`, if any.
+    std::optional<EventId> newest(std::string_view topic) const;
+
+    std::size_t events() const { return total_events_; }
+    std::size_t bytes() const { return total_bytes_; }
+    std::size_t events_of(std::string_view topic) const;
+    std::size_t bytes_of(std::string_view topic) const;
+    std::size_t topics() const { return logs_.size(); }
+    // Moves the floor (the first id that can be replayed) while nothing is
+    // held yet: a hub that loads its history from Redis knows better than
+    // "ids from before my start" what it may have missed.
+    void set_floor(EventId floor);
+
+    // The names of the topics that hold events, sorted.
+    std::vector<std::string> topic_names() const;
+    std::uint64_t evictions() const { return evictions_; }
+
+private:
+    struct TopicLog {
+        std::string name;
+        std::deque<StoredEvent> events;
+        std::size_t bytes = 0;
+        EventId evicted_max;  // greatest id this log lost (or inherited)
+    };
+
+    TopicLog* find(std::string_view topic);
+    const TopicLog* find(std::string_view topic) const;
+    void evict_oldest(TopicLog& log);   // may delete the log
+    EventId watermark(std::string_view topic) const;
+
+    std::size_t max_events_per_topic_;
+    std::size_t max_bytes_;
+    std::map<std::string, std::unique_ptr<TopicLog>, std::less<>> logs_;
+    std::set<std::pair<EventId, TopicLog*>> oldest_index_;  // each log's first id
+    EventId forgotten_;
+    std::size_t total_events_ = 0;
+    std::size_t total_bytes_ = 0;
+    std::uint64_t evictions_ = 0;
+};
+
+}  // namespace sse

@@ -1,0 +1,232 @@
+#include "sse/hub.h"
+
+#include <algorithm>
+
+#include "sse/event_stream.h"
+
+namespace sse {
+
+struct Hub::Topic {
+    std::string name;
+    // The subscriptions of this topic; each knows its index here, so
+    // removing one is a swap with the last element.
+    std::vector<Subscription*> subscriptions;
+    bool ended = false;
+};
+
+struct Hub::Subscription {
+    StreamSink* sink = nullptr;
+    bool multi = false;
+    // Live events at or below this id were already seen by the client (it
+    // resumed from an id the hub had not read yet); they are skipped.
+    EventId seen_up_to;
+    std::vector<std::string> topic_names;
+    // Parallel to topic_names: the topic and our index in its vector.
+    std::vector<std::pair<Topic*, std::size_t>> slots;
+};
+
+bool is_valid_topic(std::string_view name) {
+    if (name.empty() || name.size() > kMaxTopicChars) return false;
+    for (char c : name) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '.' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+Hub::Hub(const HubLimits& limits, std::uint64_t first_wall_ms)
+    : limits_(limits),
+      ids_(EventId{first_wall_ms, 0}),
+      floor_(EventId{first_wall_ms, 0}),
+      history_(limits.history_per_topic, limits.history_bytes, EventId{first_wall_ms, 0}) {}
+
+Hub::~Hub() {
+    // Subscriptions are owned here; collect each once.
+    std::vector<Subscription*> all;
+    for (auto& [name, topic] : topics_)
+        for (Subscription* s : topic->subscriptions) all.push_back(s);
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    for (Subscription* s : all) delete s;
+}
+
+Hub::Topic* Hub::find(std::string_view name) const {
+    auto it = topics_.find(std::string(name));
+    return it == topics_.end() ? nullptr : it->second.get();
+}
+
+Hub::Topic& Hub::topic(std::string_view name) {
+    auto [it, inserted] = topics_.try_emplace(std::string(name));
+    if (inserted) {
+        it->second = std::make_unique<Topic>();
+        it->second->name = std::string(name);
+    }
+    return *it->second;
+}
+
+void Hub::drop_if_unused(Topic& topic) {
+    // A topic nobody watches and nobody ended costs no memory; its history,
+    // if any, lives in History.
+    if (topic.subscriptions.empty() && !topic.ended) topics_.erase(topic.name);
+}
+
+Hub::Subscription* Hub::subscribe(StreamSink& sink, std::vector<std::string> topics, bool multi,
+                                  std::optional<EventId> last_event_id) {
+    auto* subscription = new Subscription{&sink, multi, EventId{}, std::move(topics), {}};
+    subscription->slots.reserve(subscription->topic_names.size());
+    for (const std::string& name : subscription->topic_names) {
+        Topic& t = topic(name);
+        subscription->slots.emplace_back(&t, t.subscriptions.size());
+        t.subscriptions.push_back(subscription);
+    }
+    if (last_event_id) replay(*subscription, *last_event_id);
+    return subscription;
+}
+
+void Hub::unsubscribe(Subscription* subscription) {
+    if (!subscription) return;
+    for (auto& [topic, index] : subscription->slots) {
+        std::vector<Subscription*>& list = topic->subscriptions;
+        Subscription* moved = list.back();
+        list[index] = moved;
+        list.pop_back();
+        if (moved != subscription) {
+            // Tell the moved subscription its new index in this topic.
+            for (auto& slot : moved->slots)
+                if (slot.first == topic) slot.second = index;
+        }
+        drop_if_unused(*topic);
+    }
+    delete subscription;
+}
+
+void Hub::replay(Subscription& subscription, EventId after) {
+    const std::vector<std::string>& names = subscription.topic_names;
+    if (after > last_id() && external_ids_) {
+        // Another instance issued it and our reader has not caught up yet.
+        subscription.seen_up_to = after;
+    } else if (after > last_id()) {
+        // An id from the future was never issued by this hub (or by this
+        // run of it): the client's position is unknown.
+        subscription.sink->deliver_replay(reset_event(names, "unknown-id"));
+        ++stats_.resets;
+        after = EventId{};
+    }
+    History::Replay missed = history_.since(names, after);
+    if (missed.gap && !after.is_zero()) {
+        subscription.sink->deliver_replay(reset_event(names, "gap"));
+        ++stats_.resets;
+    }
+    for (const StoredEvent* event : missed.events) {
+        subscription.sink->deliver_replay(subscription.multi ? event->named : event->plain);
+    }
+    stats_.delivered += missed.events.size();
+    if (!missed.events.empty()) ++stats_.replays;
+}
+
+ChunkRef Hub::reset_event(std::span<const std::string> topics, std::string_view reason) const {
+    std::optional<EventId> oldest = history_.oldest(topics);
+    std::string data = "{\"reason\":\"" + std::string(reason) + "\",\"oldest\":";
+    data += oldest ? "\"" + oldest->to_string() + "\"" : std::string("null");
+    data += "}";
+    return ChunkRef::make(encode_event("", "reset", data));
+}
+
+Hub::Published Hub::publish(std::string_view topic_name, std::string_view name, std::string_view data,
+                            std::uint64_t wall_ms, std::optional<std::uint32_t> retry_ms) {
+    return record(ids_.next(wall_ms), topic_name, name, data, retry_ms);
+}
+
+Hub::Published Hub::ingest(EventId id, std::string_view topic_name, std::string_view name, std::string_view data,
+                           std::optional<std::uint32_t> retry_ms) {
+    if (id <= last_ingested_) return Published{id, 0};
+    last_ingested_ = id;
+    return record(id, topic_name, name, data, retry_ms);
+}
+
+Hub::Published Hub::record(EventId id, std::string_view topic_name, std::string_view name, std::string_view data,
+                           std::optional<std::uint32_t> retry_ms) {
+    std::string id_text = id.to_string();
+    StoredEvent event;
+    event.id = id;
+    event.plain = ChunkRef::make(encode_event(id_text, name, data, retry_ms));
+    // Multi-topic streams need a name on every event; the publisher's name,
+    // else the topic. When the publisher named it, both forms are the same.
+    event.named =
+        name.empty() ? ChunkRef::make(encode_event(id_text, topic_name, data, retry_ms)) : event.plain;
+
+    Published result{id, 0};
+    if (Topic* t = find(topic_name)) {
+        t->ended = false;
+        for (Subscription* s : t->subscriptions) {
+            if (id <= s->seen_up_to) continue;
+            s->sink->deliver(s->multi ? event.named : event.plain);
+            ++result.queued;
+        }
+        drop_if_unused(*t);
+    }
+    stats_.delivered += result.queued;
+    ++stats_.published;
+    history_.append(topic_name, std::move(event));
+    return result;
+}
+
+std::size_t Hub::end_topic(std::string_view name) {
+    Topic& t = topic(name);
+    if (!t.ended) {
+        ended_order_.emplace_back(name);
+        if (ended_order_.size() > kMaxEndedTopics) forget_oldest_ending();
+    }
+    t.ended = true;
+    std::size_t finished = 0;
+    for (Subscription* s : t.subscriptions) {
+        bool all = std::all_of(s->slots.begin(), s->slots.end(),
+                               [](const auto& slot) { return slot.first->ended; });
+        if (all) {
+            s->sink->finish();
+            ++finished;
+        }
+    }
+    return finished;
+}
+
+std::size_t Hub::pause_topic(std::string_view name, std::optional<std::uint32_t> retry_ms) {
+    Topic* t = find(name);
+    if (!t) return 0;
+    // A paused sink leaves when its connection closes, later: the list is
+    // not changed while it is walked.
+    for (Subscription* s : t->subscriptions) s->sink->pause(retry_ms);
+    return t->subscriptions.size();
+}
+
+void Hub::forget_oldest_ending() {
+    std::string oldest = std::move(ended_order_.front());
+    ended_order_.pop_front();
+    if (Topic* t = find(oldest)) {
+        t->ended = false;  // a GET now streams (and waits) instead of 204
+        drop_if_unused(*t);
+    }
+}
+
+bool Hub::all_ended(std::span<const std::string> names) const {
+    if (names.empty()) return false;
+    return std::all_of(names.begin(), names.end(), [this](const std::string& n) {
+        Topic* t = find(n);
+        return t && t->ended;
+    });
+}
+
+std::size_t Hub::subscribers(std::string_view name) const {
+    Topic* t = find(name);
+    return t ? t->subscriptions.size() : 0;
+}
+
+std::vector<std::string> Hub::topic_names() const {
+    std::vector<std::string> names;
+    for (const auto& [name, topic] : topics_) names.push_back(name);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+}  // namespace sse

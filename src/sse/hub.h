@@ -1,0 +1,154 @@
+// The hub: topics, their subscribed streams, publishing and replay.
+//
+// Pure core: the hub never touches a socket or a clock. Streams are
+// StreamSinks (a Connection in the server, a fake in tests); the wall clock
+// for ids is an argument of publish().
+//
+// Publishing encodes the event once (two wire forms at most, see
+// StoredEvent) and hands the same chunk to every subscribed sink: nothing
+// is formatted or allocated per subscriber.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sse/event_id.h"
+#include "sse/history.h"
+#include "loop/output_buffer.h"
+
+namespace sse {
+
+// Topic names: 1 to kMaxTopicChars of A-Z a-z 0-9 _ . -
+inline constexpr std::size_t kMaxTopicChars = 64;
+// The most distinct topics one multi-topic stream may list.
+inline constexpr std::size_t kMaxTopicsPerStream = 64;
+// Ended topics remembered (to answer 204); past it the oldest ending is
+// forgotten, so ending ever new names cannot grow memory without bound.
+inline constexpr std::size_t kMaxEndedTopics = 10'000;
+
+bool is_valid_topic(std::string_view name);
+
+// The receiving end of a stream, implemented by Connection.
+class StreamSink {
+public:
+    virtual ~StreamSink() = default;
+    // Queues one live event on the stream.
+    virtual void deliver(const ChunkRef& chunk) = 0;
+    // Queues one replayed event (or a reset). A replay may be larger than
+    // a slow-subscriber limit, and the client that resumes is exactly the
+    // one that fell behind, so a sink must accept the whole replay.
+    virtual void deliver_replay(const ChunkRef& chunk) = 0;
+    // Every topic of the stream has ended: finish the stream.
+    virtual void finish() = 0;
+    // Ends the stream so that its client comes back and resumes: after
+    // about `retry_ms` (never sooner), or after the stream's own retry
+    // hint when there is none.
+    virtual void pause(std::optional<std::uint32_t> retry_ms) = 0;
+};
+
+struct HubLimits {
+    std::size_t history_per_topic = 1000;
+    std::size_t history_bytes = 64 * 1024 * 1024;
+};
+
+struct HubStats {
+    std::uint64_t published = 0;
+    std::uint64_t delivered = 0;   // event chunks handed to sinks (live + replay)
+    std::uint64_t replays = 0;     // subscriptions that replayed >= 1 event
+    std::uint64_t resets = 0;      // "event: reset" sent
+};
+
+class Hub {
+public:
+    // `first_wall_ms`: the wall clock at start. Ids from before it cannot
+    // be replayed (they belong to an earlier run), so they count as gaps.
+    Hub(const HubLimits& limits, std::uint64_t first_wall_ms);
+    ~Hub();
+    Hub(const Hub&) = delete;
+    Hub& operator=(const Hub&) = delete;
+
+    struct Subscription;  // opaque handle, owned by the hub
+
+    // Subscribes `sink` to `topics` (valid, distinct names). `multi`: the
+    // stream wants named events (its wire form carries "event: <name>").
+    // With `last_event_id`, first delivers what the client missed (or a
+    // reset event and everything held, if some of it is gone).
+    Subscription* subscribe(StreamSink& sink, std::vector<std::string> topics, bool multi,
+                            std::optional<EventId> last_event_id);
+    // Removes the subscription (when its stream closes).
+    void unsubscribe(Subscription* subscription);
+
+    struct Published {
+        EventId id;
+        std::size_t queued = 0;  // streams it was handed to
+    };
+    // Records and delivers one event. `name` may be empty; with `retry_ms`
+    // the event carries a "retry:" line. The caller has validated `topic`
+    // and that `data` is UTF-8.
+    Published publish(std::string_view topic, std::string_view name, std::string_view data,
+                      std::uint64_t wall_ms, std::optional<std::uint32_t> retry_ms = std::nullopt);
+    // Records and delivers an event whose id was issued elsewhere (by a
+    // Redis Stream). Ids at or below last_id() are ignored (already seen),
+    // so reading the same entry twice delivers it once.
+    Published ingest(EventId id, std::string_view topic, std::string_view name, std::string_view data,
+                     std::optional<std::uint32_t> retry_ms = std::nullopt);
+
+    // With external ids (Redis), a Last-Event-ID above last_id() may simply
+    // not have been read from the stream yet: it is then honoured (events up
+    // to it are skipped for that stream) instead of answered with a reset.
+    void set_external_ids(bool external) { external_ids_ = external; }
+    // Sets the replay floor while the history is empty (see History).
+    void set_floor(EventId floor) { history_.set_floor(floor); }
+
+    // Ends `topic`: streams whose topics have all ended are finished, and
+    // is_ended() holds until the topic is published to again. Returns the
+    // number of streams finished.
+    std::size_t end_topic(std::string_view topic);
+    // Pauses `topic`: every stream subscribed to it (alone or among other
+    // topics) is paused (StreamSink::pause), but the topic is not ended, so
+    // the clients that come back stream again and resume with their
+    // Last-Event-ID. Returns the number of streams paused.
+    std::size_t pause_topic(std::string_view topic, std::optional<std::uint32_t> retry_ms);
+    // True when every one of `topics` has been ended (and not revived).
+    bool all_ended(std::span<const std::string> topics) const;
+
+    std::size_t subscribers(std::string_view topic) const;
+    std::size_t topic_count() const { return topics_.size(); }
+    const History& history() const { return history_; }
+    const HubStats& stats() const { return stats_; }
+    EventId last_id() const { return external_ids_ ? last_ingested_ : ids_.last(); }
+
+    // The names of topics that have subscribers or are ended.
+    std::vector<std::string> topic_names() const;
+
+private:
+    struct Topic;
+    Topic& topic(std::string_view name);   // finds or creates
+    Topic* find(std::string_view name) const;
+    void drop_if_unused(Topic& topic);
+    void forget_oldest_ending();
+    void replay(Subscription& subscription, EventId after);
+    ChunkRef reset_event(std::span<const std::string> topics, std::string_view reason) const;
+    Published record(EventId id, std::string_view topic, std::string_view name, std::string_view data,
+                     std::optional<std::uint32_t> retry_ms);
+
+    HubLimits limits_;
+    IdGenerator ids_;
+    EventId floor_;
+    History history_;
+    std::unordered_map<std::string, std::unique_ptr<Topic>> topics_;
+    HubStats stats_;
+    std::deque<std::string> ended_order_;  // names in the order they ended
+    bool external_ids_ = false;
+    EventId last_ingested_;
+};
+
+}  // namespace sse
