@@ -7,11 +7,15 @@ function authorization() {
     return token ? { Authorization: `Bearer ${token}` } : {};
 }
 
-// Publishes `data` to `topic`, named `eventName` if one is given.
-// Answers { ok: true, id, queued, text } or { ok: false, status, message }.
-export async function publish(topic, data, eventName = '') {
+// Publishes `data` to `topic`, named `eventName` if one is given. With
+// `retryMs` the event carries a retry: line; with `close` as well the
+// server then closes the topic's streams (a pause: they come back).
+// Answers { ok: true, id, queued, [closed,] text } or { ok: false, status, message }.
+export async function publish(topic, data, eventName = '', { retryMs = 0, close = false } = {}) {
     const query = new URLSearchParams({ topic });
     if (eventName) query.set('event', eventName);
+    if (retryMs) query.set('retry', retryMs);
+    if (close) query.set('close', '1');
     return send(`/publish?${query}`, {
         method: 'POST',
         body: data,
