@@ -2,6 +2,8 @@
 // must work live, the page must log no errors, and screenshots are saved in
 // out/ for a person to look at (screenshot.png is the one the README shows).
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -41,6 +43,32 @@ async function pageWait(page, condition, arg, timeoutMs = kDemoWaitMs) {
         return false;
     }
 }
+
+// Installed before a page's own scripts: wraps EventSource so a check sees
+// what the browser itself did (each open, message and error, with the
+// readyState of that moment) and how often page code called new EventSource.
+function recordEventSources() {
+    const Native = window.EventSource;
+    const records = [];
+    window.eventSourceRecords = records;
+    window.EventSource = class extends Native {
+        constructor(url, init) {
+            super(url, init);
+            const record = { url: new URL(url, location.href).pathname, source: this, events: [] };
+            records.push(record);
+            for (const type of ['open', 'message', 'error']) {
+                this.addEventListener(type, (event) => record.events.push({
+                    type, readyState: this.readyState, id: event.lastEventId ?? '', data: event.data ?? '',
+                    at: performance.now(),
+                }));
+            }
+        }
+    };
+}
+
+// The records of recordEventSources, with each source's readyState now.
+const eventSources = (page) => page.evaluate(() => window.eventSourceRecords.map(
+    ({ url, source, events }) => ({ url, readyState: source.readyState, events })));
 
 const text = (page, selector) => page.locator(selector).textContent();
 const attribute = (page, selector, name) => page.locator(selector).getAttribute(name);
@@ -150,6 +178,60 @@ async function ending(page) {
     checks.check('ending: DELETE reported the ended stream', log.includes('"ended_streams":1'), log);
 }
 
+// The pause: one EventSource, a final event carrying retry: 3000, a close,
+// and the browser back by itself after the delay, resuming from the final
+// event's id. Judged from what the browser did (recordEventSources and the
+// requests it sent), not from the page's own log.
+async function pause(page) {
+    const streamRequests = [];
+    const onRequest = (request) => {
+        if (request.resourceType() === 'eventsource' && request.url().includes('/latest/pause-demo-')) {
+            streamRequests.push(request);
+        }
+    };
+    page.on('request', onRequest);
+    await page.click('#pause-run');
+    const finished = await pageWait(page, () => document.getElementById('pause-badge').dataset.state === 'failed' ||
+        document.getElementById('pause-log').textContent.includes('none lost'), null, 40000);
+    page.off('request', onRequest);
+    checks.check('pause: the demo finishes', finished && (await attribute(page, '#pause-badge', 'data-state')) === 'OPEN',
+                 await text(page, '#pause-log'));
+
+    const mine = (await eventSources(page)).filter((r) => r.url.startsWith('/latest/pause-demo-'));
+    checks.check('pause: page code made one EventSource for the paused topic', mine.length === 1, `${mine.length} made`);
+    const events = mine[0]?.events ?? [];
+    const messages = events.filter((e) => e.type === 'message');
+    const opens = events.filter((e) => e.type === 'open');
+    const errors = events.filter((e) => e.type === 'error');
+
+    const raw = await text(page, '#pause-wire');
+    const finalId = raw.match(/^id: (.+)$/m)?.[1];
+    const finalAt = messages.findIndex((m) => m.id === finalId);
+    checks.check('pause: the final event carried retry: 3000 and reached the EventSource',
+                 /^retry: 3000$/m.test(raw) && finalAt >= 0, raw);
+
+    const closedAfterFinal = errors.length === 1 && finalAt >= 0 && errors[0].at >= messages[finalAt].at;
+    checks.check('pause: after the final event the stream closed to CONNECTING, never CLOSED',
+                 closedAfterFinal && errors[0].readyState === 0 && !events.some((e) => e.readyState === 2),
+                 JSON.stringify(errors));
+
+    checks.check('pause: the browser came back OPEN by itself (one EventSource, two requests)',
+                 opens.length === 2 && streamRequests.length === 2 && mine[0]?.readyState === 1,
+                 `${opens.length} opens, ${streamRequests.length} requests, readyState ${mine[0]?.readyState}`);
+
+    const away = errors.length ? opens[1]?.at - errors[0].at : NaN;
+    const lastEventId = streamRequests.length === 2 ? await streamRequests[1].headerValue('last-event-id') : null;
+    checks.check('pause: it came back after the retry: delay, sending Last-Event-ID: <final event id>',
+                 away >= 2950 && lastEventId !== null && lastEventId === finalId,
+                 `away ${Math.round(away)} ms, Last-Event-ID ${lastEventId}, final event ${finalId}`);
+
+    const whileAway = messages.filter((m) => m.data.includes('while the browser was away'));
+    const ids = messages.map((m) => m.id);
+    checks.check('pause: the event published while away arrived once, after the return; nothing twice',
+                 whileAway.length === 1 && opens.length === 2 && whileAway[0].at > opens[1].at &&
+                 new Set(ids).size === ids.length && ids.length === 4, ids.join(' '));
+}
+
 async function closeAndReconnect(page) {
     const counts = () => page.evaluate(() => ['widget-news', 'widget-weather', 'widget-stock']
         .map((id) => document.getElementById(id).dataset.updates).join(',') +
@@ -202,6 +284,7 @@ async function mainPage(browser, server) {
         }
     });
 
+    await page.addInitScript(recordEventSources);
     const response = await page.goto(`${server.url}/`);
     checks.check('page: GET / answers 200 with the demo page',
                  response.status() === 200 && (await page.title()).includes('sse-server'));
@@ -212,6 +295,7 @@ async function mainPage(browser, server) {
     await checks.guard('publish', () => publishForm(page));
     await checks.guard('resume', () => resume(page));
     await checks.guard('ending', () => ending(page));
+    await checks.guard('pause', () => pause(page));
 
     await page.click('#wire-stop');
     await checks.guard('close', () => closeAndReconnect(page));
@@ -245,6 +329,176 @@ async function tokenPage(browser) {
     }
 }
 
+// --- capacity ----------------------------------------------------------------
+//
+// Past --max-conns a stream request is answered 200 with a retry: and a
+// close, so EventSource waits and tries again by itself until there is
+// room; any other answer ends it for good. The numbers:
+//   --max-conns 6 (kCapacity). Node publishes over one keep-alive
+//   connection, open from the start, and holds 3 more places with streams
+//   of its own (kHeld): that leaves 2 for the browser.
+//   The page's document comes from page.route, not the server; still,
+//   Chromium opens one or two sockets to the origin as it navigates and
+//   keeps them idle, and the page's first EventSources reuse them. Whatever
+//   Chromium does, the server counts at most 6, so at most 2 page streams
+//   are served while Node holds its places.
+//   The page opens 5 EventSources (kPageStreams): 2 stream, 3 are turned
+//   away again and again. With one control EventSource on top that is at
+//   most 6 sockets, Chromium's own limit per host for HTTP/1.1.
+//   Freeing the 3 held places makes room for all 5 page streams beside
+//   Node's publishing connection.
+const kCapacity = 6;
+const kHeld = 3;
+const kPageStreams = 5;
+
+// POST /publish over `agent`'s one keep-alive connection (fetch keeps a
+// pool of its own, and at --max-conns each of its connections takes a place).
+function publishOver(agent, base, topic, data) {
+    return new Promise((resolvePromise, reject) => {
+        const request = httpRequest(`${base}/publish?topic=${encodeURIComponent(topic)}`, {
+            method: 'POST',
+            agent,
+            headers: { 'Content-Type': 'text/plain' },
+        }, (response) => {
+            let body = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk) => { body += chunk; });
+            response.on('end', () => {
+                if (response.statusCode === 200) resolvePromise(JSON.parse(body));
+                else reject(new Error(`publish to ${topic} answered ${response.statusCode}: ${body}`));
+            });
+        });
+        request.on('error', reject);
+        request.end(data);
+    });
+}
+
+// Takes one place at the server with a stream of Node's own. Resolves with
+// the socket once the server answered it as a stream that stays open, not
+// as one turned away at capacity (that one says Connection: close).
+function holdPlace(port) {
+    return new Promise((resolvePromise, reject) => {
+        const socket = connect(port, '127.0.0.1', () => {
+            socket.write('GET /latest/capacity-held HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+        });
+        let head = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk) => {
+            if (head.includes('\r\n\r\n')) return;  // heartbeats and the like
+            head += chunk;
+            if (!head.includes('\r\n\r\n')) return;
+            if (head.startsWith('HTTP/1.1 200') && /\r\nConnection: keep-alive\r\n/i.test(head)) {
+                resolvePromise(socket);
+            } else {
+                socket.destroy();
+                reject(new Error(`could not hold a place: ${head.split('\r\n')[0]}`));
+            }
+        });
+        socket.on('error', reject);
+    });
+}
+
+// Gives a held place back. Resolves when the server has closed its end
+// too, so its count of connections is already down.
+function freePlace(socket) {
+    return new Promise((resolvePromise) => {
+        socket.on('close', resolvePromise);
+        socket.end();
+    });
+}
+
+async function capacityPage(browser) {
+    const server = await startServer(['--no-demo', '--max-conns', String(kCapacity), '--retry-ms', '300']);
+    const held = [];
+    const publisher = new Agent({ keepAlive: true, maxSockets: 1 });
+    const page = await browser.context.newPage();
+    try {
+        // A first event on each topic, published while there is room. The
+        // page resumes after it (?lastEventId=), so an event published later
+        // reaches each EventSource whenever its stream really starts.
+        const urls = [];
+        for (let i = 0; i < kPageStreams; i++) {
+            const topic = `capacity-${i}`;
+            const seed = await publishOver(publisher, server.url, topic, 'before the page');
+            urls.push(`/latest/${topic}?lastEventId=${encodeURIComponent(seed.id)}`);
+        }
+        for (let i = 0; i < kHeld; i++) held.push(await holdPlace(server.port));
+
+        const asked = new Map();   // path -> statuses the browser got, one per request
+        page.on('response', (response) => {
+            if (response.request().resourceType() !== 'eventsource') return;
+            const path = new URL(response.url()).pathname;
+            asked.set(path, [...(asked.get(path) ?? []), response.status()]);
+        });
+        await page.addInitScript(recordEventSources);
+        const blank = `${server.url}/capacity-test`;
+        await page.route(blank, (route) => route.fulfill({
+            contentType: 'text/html',
+            body: '<!doctype html><link rel="icon" href="data:,"><title>capacity</title>',
+        }));
+        await page.goto(blank);
+        await page.unroute(blank);
+
+        await page.evaluate((list) => { for (const url of list) new EventSource(url); }, urls);
+        // Turned away, retried, turned away again: two errors each, for the
+        // three that do not fit.
+        const refusedTwice = await pageWait(page, (n) => window.eventSourceRecords.filter(
+            (r) => r.events.filter((e) => e.type === 'error').length >= 2).length >= n, kPageStreams - 2, 15000);
+        const full = await eventSources(page);
+        const errorsOf = (r) => r.events.filter((e) => e.type === 'error');
+        const served = full.filter((r) => errorsOf(r).length === 0);
+        const refused = full.filter((r) => errorsOf(r).length > 0);
+        checks.check(`capacity: while full, at most 2 of the page's ${kPageStreams} streams are served`,
+                     refusedTwice && served.length <= 2 && refused.length >= kPageStreams - 2,
+                     `${served.length} served, ${refused.length} turned away`);
+        const neverClosed = refused.every((r) => [0, 1].includes(r.readyState) &&
+                                                 errorsOf(r).every((e) => e.readyState === 0));
+        checks.check('capacity: while full, a turned-away EventSource retries (error, CONNECTING), never CLOSED',
+                     refusedTwice && neverClosed && refused.every((r) => (asked.get(r.url) ?? []).length >= 2),
+                     refused.map((r) => `${r.url} readyState ${r.readyState}, ` +
+                                        `errors at readyState ${errorsOf(r).map((e) => e.readyState)}, ` +
+                                        `answers ${asked.get(r.url)}`).join('; '));
+
+        // The control: answers other than a 200 event stream end an
+        // EventSource for good. A bad topic is a 400 even at capacity, and a
+        // request that is not a stream is a 503 while full.
+        for (const [url, status] of [['/latest/bad%20name', 400], ['/index.html', 503]]) {
+            await page.evaluate((u) => { new EventSource(u); }, url);
+            const closed = await pageWait(page, (u) => window.eventSourceRecords.some(
+                (r) => r.url === u && r.source.readyState === 2), url, 10000);
+            const answers = asked.get(url) ?? [];
+            checks.check(`capacity: control: an EventSource answered ${status} is CLOSED for good`,
+                         closed && answers.length === 1 && answers[0] === status, `answers ${answers}`);
+        }
+
+        const freed = await Promise.race([Promise.all(held.splice(0).map(freePlace)).then(() => true),
+                                          delay(10000).then(() => false)]);
+        checks.check('capacity: the held places are given back', freed);
+        const allOpen = await pageWait(page, (n) => window.eventSourceRecords.slice(0, n)
+            .every((r) => r.source.readyState === 1), kPageStreams, 15000);
+        for (let i = 0; i < kPageStreams; i++) await publishOver(publisher, server.url, `capacity-${i}`, `room for ${i}`);
+        const arrived = await pageWait(page, (n) => window.eventSourceRecords.slice(0, n).every((r, i) =>
+            r.events.some((e) => e.type === 'message' && e.data === `room for ${i}`)), kPageStreams, 15000);
+        const after = (await eventSources(page)).slice(0, kPageStreams);
+        const once = after.every((r, i) => r.readyState === 1 &&
+            r.events.filter((e) => e.type === 'message' && e.data === `room for ${i}`).length === 1);
+        checks.check(`capacity: with room again all ${kPageStreams} are OPEN and each gets its topic's event once`,
+                     allOpen && arrived && once,
+                     after.map((r) => `${r.url} readyState ${r.readyState}, ` +
+                                      `${r.events.filter((e) => e.type === 'message').length} messages`).join('; '));
+        const made = (await eventSources(page)).length;
+        const requests = after.reduce((sum, r) => sum + (asked.get(r.url) ?? []).length, 0);
+        checks.check('capacity: the browser reconnected them by itself: no more EventSources made than opened',
+                     made === kPageStreams + 2 && requests > kPageStreams,
+                     `${made} made (${kPageStreams} + 2 controls), ${requests} requests for the ${kPageStreams}`);
+    } finally {
+        held.forEach((socket) => socket.destroy());
+        publisher.destroy();
+        await page.close();
+        await server.stop();
+    }
+}
+
 async function main() {
     await mkdir(kOut, { recursive: true });
     const server = await startServer();
@@ -252,6 +506,7 @@ async function main() {
     try {
         await checks.guard('demo page', () => mainPage(browser, server));
         await checks.guard('token page', () => tokenPage(browser));
+        await checks.guard('capacity page', () => capacityPage(browser));
     } finally {
         await browser.close();
         await server.stop();
