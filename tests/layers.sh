@@ -18,7 +18,9 @@
 #   tests/layers.sh [SRC_DIR]   (default src)
 #
 # Also plants an upward include in a copy of the tree and checks that it is
-# caught, so this check can fail. Ends with "layers: N passed, M failed".
+# caught, so this check can fail; and checks that every src/ file the
+# documents name (README.md, docs/, the page in www/) exists, so they follow
+# the tree. Ends with "layers: N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
 
@@ -87,6 +89,25 @@ if check_tree "$copy" >/dev/null; then
 else
     echo "ok: control: an upward include planted in sse/hub.h is caught"
     passed=$((passed + 1))
+fi
+
+# The documents name files by path: each must exist (a "src/x.*" pair too).
+missing=()
+while IFS= read -r named; do
+    pattern=${named%\*}
+    if [ "$pattern" != "$named" ]; then
+        compgen -G "$pattern*" >/dev/null || missing+=("$named")
+    elif [ ! -e "$named" ]; then
+        missing+=("$named")
+    fi
+done < <(grep -rhoE 'src/[A-Za-z0-9_/]+(\.(h|cpp|\*))?' README.md docs www/index.html 2>/dev/null |
+         grep -E '\.(h|cpp|\*)$' | sort -u)
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "ok: every src/ file named in README.md, docs/ and www/index.html exists"
+    passed=$((passed + 1))
+else
+    echo "FAILED: named in the documents but not in the tree: ${missing[*]}"
+    failed=$((failed + 1))
 fi
 
 echo "layers: $passed passed, $failed failed"

@@ -15,7 +15,7 @@ using namespace sse::test;
 
 namespace {
 
-// As in src/connection.h: unread bytes allowed behind a deferred answer,
+// As in src/server/connection.h: unread bytes allowed behind a deferred answer,
 // and the most that one read can add past that.
 constexpr std::size_t kMaxDeferredInputBytes = 1024 * 1024;
 constexpr std::size_t kReadChunkBytes = 16 * 1024;
