@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include <chrono>
 
 #include "app/demo_feeds.h"
 #include "loop/event_loop.h"
@@ -47,12 +46,6 @@ std::string display_url(const sse::Options& options, const sse::SocketAddress& b
     else if (bound.family() == AF_INET6) host = "[" + options.bind + "]";
     else host = options.bind;
     return "http://" + host + ":" + std::to_string(bound.port());
-}
-
-std::uint64_t wall_clock_ms() {
-    using namespace std::chrono;
-    return static_cast<std::uint64_t>(
-        duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
 // Connections are file descriptors: allow as many as the hard limit lets.
@@ -105,7 +98,7 @@ int main(int argc, char** argv) {
     sse::HubLimits limits;
     limits.history_per_topic = options.history;
     limits.history_bytes = options.history_bytes;
-    sse::Hub hub(limits, wall_clock_ms());
+    sse::Hub hub(limits, sse::wall_clock_ms());
     sse::PubSubApi pubsub(server, hub);
     pubsub.install();
     std::unique_ptr<sse::RedisBridge> redis;
@@ -128,7 +121,7 @@ int main(int argc, char** argv) {
                                    [](std::optional<sse::EventId>, const std::string&) {});
                 }
             } else {
-                hub.publish(topic, "", data, wall_clock_ms());
+                hub.publish(topic, "", data, sse::wall_clock_ms());
             }
         },
         seed());

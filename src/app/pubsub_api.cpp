@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 
 #include "server/connection.h"
 #include "sse/event_stream.h"
@@ -13,12 +12,6 @@
 namespace sse {
 
 namespace {
-
-std::uint64_t wall_clock_ms() {
-    using namespace std::chrono;
-    return static_cast<std::uint64_t>(
-        duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
-}
 
 // {"id":"<id>","queued":<n>[,"closed":<m>]} and a newline: what a
 // publisher is answered; "closed" counts the streams a close=1 paused.
@@ -53,7 +46,7 @@ bool parse_topic_list(std::string_view list, std::vector<std::string>& topics, s
         std::size_t comma = list.find(',');
         std::string_view name = list.substr(0, comma);
         if (!is_valid_topic(name)) {
-            error = "invalid topic name in type= (1-64 of A-Z a-z 0-9 _ . -)";
+            error = "invalid topic name in type= (" + topic_name_rule() + ")";
             return false;
         }
         if (std::find(topics.begin(), topics.end(), name) == topics.end()) {
@@ -110,7 +103,7 @@ void PubSubApi::install() {
 void PubSubApi::subscribe_one(Connection& connection, const Request& request) {
     std::optional<std::string> topic = percent_decode(request.path.substr(std::string_view("/latest/").size()));
     if (!topic || !is_valid_topic(*topic)) {
-        answer(connection, request, 400, "invalid topic name (1-64 of A-Z a-z 0-9 _ . -)");
+        answer(connection, request, 400, "invalid topic name (" + topic_name_rule() + ")");
         return;
     }
     subscribe(connection, request, {std::move(*topic)}, false);
@@ -133,16 +126,15 @@ void PubSubApi::subscribe_many(Connection& connection, const Request& request) {
 
 void PubSubApi::subscribe(Connection& connection, const Request& request, std::vector<std::string> topics,
                           bool multi) {
-    HeaderList cors = cors_.response_headers(header_value(request, "Origin"));
     if (hub_.all_ended(topics)) {
         // 204 is how a server tells EventSource to stop reconnecting.
         Response response;
         response.status = 204;
-        response.headers = std::move(cors);
-        connection.respond(std::move(response));
+        send(connection, cors_headers(request), std::move(response));
         return;
     }
-    if (!connection.start_stream(cors)) return;  // HEAD: the head was enough
+    // HEAD (the head was enough), or turned away for now: no subscription.
+    if (!connection.start_stream(cors_headers(request))) return;
     Hub::Subscription* subscription =
         hub_.subscribe(connection, std::move(topics), multi, resume_position(request));
     connection.set_on_close([this, subscription] { hub_.unsubscribe(subscription); });
@@ -156,7 +148,7 @@ std::optional<PubSubApi::PublishRequest> PubSubApi::publish_request(Connection& 
     publish.topic = std::move(*topic);
     if (std::optional<std::string> event = query_param(request.query, "event")) {
         if (!is_valid_topic(*event)) {
-            answer(connection, request, 400, "invalid event name (1-64 of A-Z a-z 0-9 _ . -)");
+            answer(connection, request, 400, "invalid event name (" + topic_name_rule() + ")");
             return std::nullopt;
         }
         publish.name = std::move(*event);
@@ -202,13 +194,12 @@ void PubSubApi::publish(Connection& connection, const Request& request, std::str
 
 void PubSubApi::publish_through_redis(Connection& connection, const Request& request, const PublishRequest& publish,
                                       std::string_view body) {
-    HeaderList cors = cors_.response_headers(header_value(request, "Origin"));
+    HeaderList cors = cors_headers(request);
     if (!redis_->up()) {
         // Never a silent drop: the publisher learns the event was not taken.
         Response response = Response::text(503, "redis is unavailable: the event was not published, try again");
-        response.headers = std::move(cors);
         response.headers.emplace_back("Retry-After", "1");
-        connection.respond(std::move(response));
+        send(connection, std::move(cors), std::move(response));
         return;
     }
     connection.defer();
@@ -230,8 +221,7 @@ void PubSubApi::publish_through_redis(Connection& connection, const Request& req
                             response = Response::text(503, "redis did not take the event: " + error);
                             response.headers.emplace_back("Retry-After", "1");
                         }
-                        for (const auto& header : cors) response.headers.push_back(header);
-                        waiting->respond(std::move(response));
+                        send(*waiting, cors, std::move(response));
                     });
 }
 
@@ -262,8 +252,7 @@ bool PubSubApi::authorize(Connection& connection, const Request& request) {
         if (!ok) {
             Response response = Response::text(401, "publishing needs Authorization: Bearer <token>");
             response.headers.emplace_back("WWW-Authenticate", "Bearer");
-            for (auto& h : cors_.response_headers(header_value(request, "Origin"))) response.headers.push_back(h);
-            connection.respond(std::move(response));
+            send(connection, cors_headers(request), std::move(response));
         }
         return ok;
     }
@@ -277,24 +266,30 @@ bool PubSubApi::authorize(Connection& connection, const Request& request) {
 std::optional<std::string> PubSubApi::topic_param(Connection& connection, const Request& request) {
     std::optional<std::string> topic = query_param(request.query, "topic");
     if (!topic || !is_valid_topic(*topic)) {
-        answer(connection, request, 400, "?topic= must name a topic (1-64 of A-Z a-z 0-9 _ . -)");
+        answer(connection, request, 400, "?topic= must name a topic (" + topic_name_rule() + ")");
         return std::nullopt;
     }
     return topic;
 }
 
-void PubSubApi::answer(Connection& connection, const Request& request, int status, std::string_view text) {
-    Response response = Response::text(status, text);
-    response.headers = cors_.response_headers(header_value(request, "Origin"));
+HeaderList PubSubApi::cors_headers(const Request& request) const {
+    return cors_.response_headers(header_value(request, "Origin"));
+}
+
+void PubSubApi::send(Connection& connection, const HeaderList& cors, Response response) {
+    response.headers.insert(response.headers.end(), cors.begin(), cors.end());
     connection.respond(std::move(response));
+}
+
+void PubSubApi::answer(Connection& connection, const Request& request, int status, std::string_view text) {
+    send(connection, cors_headers(request), Response::text(status, text));
 }
 
 void PubSubApi::answer_json(Connection& connection, const Request& request, std::string json) {
     Response response;
     response.content_type = "application/json";
     response.body = std::move(json);
-    response.headers = cors_.response_headers(header_value(request, "Origin"));
-    connection.respond(std::move(response));
+    send(connection, cors_headers(request), std::move(response));
 }
 
 }  // namespace sse

@@ -64,6 +64,11 @@ private:
 
     // Answers 400 and returns nullopt unless ?topic= names a valid topic.
     std::optional<std::string> topic_param(Connection& connection, const Request& request);
+    // The CORS headers for the request's Origin, and the one way this API
+    // answers: every answer but a preflight goes out through send(), which
+    // adds them, so no answer can forget them.
+    HeaderList cors_headers(const Request& request) const;
+    static void send(Connection& connection, const HeaderList& cors, Response response);
     void answer(Connection& connection, const Request& request, int status, std::string_view text);
     void answer_json(Connection& connection, const Request& request, std::string json);
     void publish_through_redis(Connection& connection, const Request& request, const PublishRequest& publish,

@@ -1,4 +1,4 @@
-// The application's URL map: which feature answers which path.
+// The static-file route: GET and HEAD of any path no other route claims.
 #pragma once
 
 namespace sse {

@@ -64,26 +64,42 @@ std::size_t resident_memory_bytes() {
 }
 
 StatusApi::StatusApi(Server& server, Hub& hub, PubSubApi& pubsub, const RedisBridge* redis)
-    : server_(server), hub_(hub), pubsub_(pubsub), redis_(redis) {}
+    : server_(server), hub_(hub), pubsub_(pubsub), redis_(redis), cors_(server.options().cors_origins) {}
 
 void StatusApi::install() {
     Router& router = server_.router();
-    router.add("GET", "/healthz", [this](Connection& c, const Request&, std::string_view) {
+    router.add("GET", "/healthz", [this](Connection& c, const Request& r, std::string_view) {
         // Without its Redis link an instance can neither publish nor hear
         // other instances: a load balancer should send clients elsewhere.
-        if (redis_ && !redis_->up()) c.respond(Response::text(503, "redis unavailable"));
-        else c.respond(Response::text(200, "ok"));
+        if (redis_ && !redis_->up()) send(c, r, Response::text(503, "redis unavailable"));
+        else send(c, r, Response::text(200, "ok"));
     }, nullptr, AtCapacity::Serve);  // load balancers probe exactly when a server is full
-    router.add("GET", "/metrics", [this](Connection& c, const Request&, std::string_view) {
+    router.add("GET", "/metrics", [this](Connection& c, const Request& r, std::string_view) {
         Response response;
         response.content_type = "text/plain; version=0.0.4; charset=utf-8";
         response.body = render_metrics();
-        c.respond(std::move(response));
+        send(c, r, std::move(response));
     });
     router.add("GET", "/topics", [this](Connection& c, const Request& r, std::string_view) { topics(c, r); });
     router.add_prefix("GET", "/topics/", [this](Connection& c, const Request& r, std::string_view) {
         one_topic(c, r);
     });
+    // /topics may need Authorization, which a browser asks leave for first.
+    router.add_prefix("OPTIONS", "/topics", [this](Connection& c, const Request& r, std::string_view) {
+        const Header* origin = r.find("Origin");
+        Response response;
+        response.status = 204;
+        response.headers = cors_.preflight_headers(origin ? origin->value : std::string_view{}, "GET");
+        response.headers.emplace_back("Allow", "GET, HEAD, OPTIONS");
+        c.respond(std::move(response));
+    });
+}
+
+void StatusApi::send(Connection& connection, const Request& request, Response response) const {
+    const Header* origin = request.find("Origin");
+    HeaderList cors = cors_.response_headers(origin ? origin->value : std::string_view{});
+    response.headers.insert(response.headers.end(), cors.begin(), cors.end());
+    connection.respond(std::move(response));
 }
 
 std::string StatusApi::topic_json(const std::string& topic) const {
@@ -109,24 +125,24 @@ void StatusApi::topics(Connection& connection, const Request& request) {
     Response response;
     response.content_type = "application/json";
     response.body = std::move(json);
-    connection.respond(std::move(response));
+    send(connection, request, std::move(response));
 }
 
 void StatusApi::one_topic(Connection& connection, const Request& request) {
     if (!pubsub_.authorize(connection, request)) return;
     std::optional<std::string> topic = percent_decode(request.path.substr(std::string_view("/topics/").size()));
     if (!topic || !is_valid_topic(*topic)) {
-        connection.respond(Response::text(400, "invalid topic name (1-64 of A-Z a-z 0-9 _ . -)"));
+        send(connection, request, Response::text(400, "invalid topic name (" + topic_name_rule() + ")"));
         return;
     }
     if (hub_.subscribers(*topic) == 0 && hub_.history().events_of(*topic) == 0) {
-        connection.respond(Response::text(404, "no such topic: nobody subscribes and no history is held"));
+        send(connection, request, Response::text(404, "no such topic: nobody subscribes and no history is held"));
         return;
     }
     Response response;
     response.content_type = "application/json";
     response.body = topic_json(*topic) + "\n";
-    connection.respond(std::move(response));
+    send(connection, request, std::move(response));
 }
 
 std::string StatusApi::render_metrics() const {

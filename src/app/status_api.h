@@ -5,12 +5,18 @@
 //   GET /metrics          Prometheus text exposition format
 //   GET /topics           JSON: every topic with subscribers, last id, history
 //   GET /topics/<topic>   JSON: one topic
+//   OPTIONS /topics...    CORS preflight (a browser asks before sending
+//                         Authorization)
 //
+// Every answer carries the CORS headers of --cors-origin, as the stream
+// and publishing endpoints do.
 // /topics reveals topic names, so it follows the publishing rule (bearer
 // token, or loopback peers only).
 #pragma once
 
 #include <string>
+
+#include "http/cors.h"
 
 namespace sse {
 
@@ -39,6 +45,9 @@ public:
     std::string topic_json(const std::string& topic) const;
 
 private:
+    // Every answer of these endpoints goes out through here, with the CORS
+    // headers for the request's Origin (--cors-origin), as in PubSubApi.
+    void send(Connection& connection, const Request& request, Response response) const;
     void topics(Connection& connection, const Request& request);
     void one_topic(Connection& connection, const Request& request);
 
@@ -46,6 +55,7 @@ private:
     Hub& hub_;
     PubSubApi& pubsub_;
     const RedisBridge* redis_;
+    CorsPolicy cors_;
 };
 
 // Resident memory of this process in bytes (from /proc/self/statm), 0 if unknown.

@@ -1,5 +1,7 @@
 #include "http/chunked_decoder.h"
 
+#include "http/url.h"
+
 namespace sse {
 
 //
@@ -28,17 +30,6 @@ bool is_quotable(char c) {
     return c == '\t' || (u >= 0x20 && u != 0x7F);
 }
 
-bool is_control(char c) {
-    auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && c != '\t') || u == 0x7F;
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 }  // namespace
 
@@ -74,7 +65,7 @@ void ChunkedDecoder::step(char c, std::uint64_t max_body) {
 }
 
 void ChunkedDecoder::read_size_char(char c, std::uint64_t max_body) {
-    int digit = hex_value(c);
+    int digit = hex_digit_value(c);
     if (digit >= 0) {
         if (size_digits_ == kMaxChunkSizeDigits) return fail(400);
         chunk_size_ = chunk_size_ * 16 + static_cast<std::uint64_t>(digit);

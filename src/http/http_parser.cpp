@@ -1,5 +1,5 @@
-// HTTP/1.1 request head parsing and chunked body decoding; the contracts
-// are in http_parser.h.
+// HTTP/1.1 request head parsing (chunked bodies are in chunked_decoder.cpp);
+// the contracts are in http_parser.h.
 //
 // parse_request() works line by line: find a complete line, judge it, go on.
 // A line is only judged once its end has arrived, so a request cut short
@@ -61,8 +61,6 @@ constexpr std::array<bool, 256> kTokenBytes = byte_table([](unsigned char u) {
     if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9')) return true;
     return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(u)) != std::string_view::npos;
 });
-
-bool is_control(char c) { return kControlBytes[static_cast<unsigned char>(c)]; }
 
 bool is_token(std::string_view s) {
     if (s.empty()) return false;
@@ -448,6 +446,8 @@ ParseResult parse_request(std::string_view in, Request& out) {
     if (Stop stop = apply_framing(out)) return *stop;
     return {ParseStatus::Complete, pos, 0, ""};
 }
+
+bool is_control(char c) { return kControlBytes[static_cast<unsigned char>(c)]; }
 
 bool is_tchar(char c) { return kTokenBytes[static_cast<unsigned char>(c)]; }
 

@@ -73,6 +73,10 @@ ParseResult parse_request(std::string_view input, Request& out);
 // True when `a` and `b` are equal ignoring ASCII case.
 bool iequals(std::string_view a, std::string_view b);
 
+// True for a control byte other than HTAB (CTL less HTAB, RFC 5234): never
+// allowed in a field line or a chunk extension.
+bool is_control(char c);
+
 // True for a tchar (RFC 9110 section 5.6.2): a byte of a method, a field
 // name or any other token.
 bool is_tchar(char c);

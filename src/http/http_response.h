@@ -25,7 +25,7 @@ struct Response {
     // so it has no Content-Length.
     bool has_length = true;
 
-    // A short text/plain response, e.g. error(404, "no such file").
+    // A short text/plain response, e.g. Response::text(404, "not found").
     static Response text(int status, std::string_view message);
 };
 

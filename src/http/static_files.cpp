@@ -26,6 +26,8 @@
 #include <unistd.h>
 #include <utility>
 
+#include "http/url.h"
+
 namespace sse {
 
 namespace {
@@ -70,13 +72,6 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
     return true;
 }
 
-// The value of one hex digit, or -1.
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    c = to_lower_ascii(c);
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
 
 // Characters that must not appear raw in a request path. Control characters
 // cannot come from a well-formed request-target, and refusing them here also
@@ -104,8 +99,8 @@ bool decode_path(std::string_view raw, std::string& out, std::string& reason) {
             out.push_back(c);
             continue;
         }
-        const int high = i + 2 < raw.size() ? hex_value(raw[i + 1]) : -1;
-        const int low = high >= 0 ? hex_value(raw[i + 2]) : -1;
+        const int high = i + 2 < raw.size() ? hex_digit_value(raw[i + 1]) : -1;
+        const int low = high >= 0 ? hex_digit_value(raw[i + 2]) : -1;
         if (low < 0) {
             reason = "malformed percent-escape in path";
             return false;

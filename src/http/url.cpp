@@ -7,13 +7,6 @@
 namespace sse {
 namespace {
 
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 // Whether `in` holds anything decode() would change: a '%' escape, or a
 // '+' where it means a space. Most text holds neither.
 bool has_escapes(std::string_view in, bool plus_is_space) {
@@ -34,8 +27,8 @@ std::optional<std::string> decode(std::string_view in, bool plus_is_space) {
             out += in[i];
         } else {
             if (in.size() - i < 3) return std::nullopt;  // "%" or "%4" at the end
-            int high = hex_digit(in[i + 1]);
-            int low = hex_digit(in[i + 2]);
+            int high = hex_digit_value(in[i + 1]);
+            int low = hex_digit_value(in[i + 2]);
             if (high < 0 || low < 0 || (high == 0 && low == 0)) return std::nullopt;
             out += static_cast<char>(high * 16 + low);
             i += 2;
@@ -56,7 +49,7 @@ bool key_matches(std::string_view raw_key, std::string_view name) {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-bool is_hex_digit(char c) { return hex_digit(c) >= 0; }
+bool is_hex_digit(char c) { return hex_digit_value(c) >= 0; }
 
 // unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"
 bool is_unreserved(char c) {
@@ -153,6 +146,13 @@ bool is_port_suffix(std::string_view rest) {
 }
 
 }  // namespace
+
+int hex_digit_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
 
 // host = IP-literal / IPv4address / reg-name. Every IPv4 address is also a
 // reg-name by its characters, so only the bracketed IP-literal needs its own

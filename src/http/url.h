@@ -8,6 +8,9 @@
 
 namespace sse {
 
+// The value of one hexadecimal digit (0-9, a-f, A-F), or -1.
+int hex_digit_value(char c);
+
 // Decodes %XX escapes. Returns nullopt for a malformed escape ("%", "%4",
 // "%zz") and for an escape that decodes to NUL. '+' is left as is (it only
 // means space in form bodies and query strings, see query_param).

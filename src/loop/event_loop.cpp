@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 
@@ -20,6 +21,11 @@ std::uint64_t monotonic_ns() {
 }
 
 }  // namespace
+
+std::uint64_t wall_clock_ms() {
+    using namespace std::chrono;
+    return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
 
 Millis monotonic_ms() {
     return static_cast<Millis>(monotonic_ns() / 1'000'000u);

@@ -22,6 +22,8 @@ namespace sse {
 
 // Milliseconds on CLOCK_MONOTONIC (never jumps with the wall clock).
 Millis monotonic_ms();
+// Milliseconds since the Unix epoch on the wall clock (event ids carry it).
+std::uint64_t wall_clock_ms();
 
 class EventLoop {
 public:

@@ -35,10 +35,12 @@ bool is_valid_topic(std::string_view name) {
     return true;
 }
 
+std::string topic_name_rule() {
+    return "1-" + std::to_string(kMaxTopicChars) + " of A-Z a-z 0-9 _ . -";
+}
+
 Hub::Hub(const HubLimits& limits, std::uint64_t first_wall_ms)
-    : limits_(limits),
-      ids_(EventId{first_wall_ms, 0}),
-      floor_(EventId{first_wall_ms, 0}),
+    : ids_(EventId{first_wall_ms, 0}),
       history_(limits.history_per_topic, limits.history_bytes, EventId{first_wall_ms, 0}) {}
 
 Hub::~Hub() {

@@ -35,6 +35,8 @@ inline constexpr std::size_t kMaxTopicsPerStream = 64;
 inline constexpr std::size_t kMaxEndedTopics = 10'000;
 
 bool is_valid_topic(std::string_view name);
+// That rule as error messages state it: "1-64 of A-Z a-z 0-9 _ . -".
+std::string topic_name_rule();
 
 // The receiving end of a stream, implemented by Connection.
 class StreamSink {
@@ -140,9 +142,7 @@ private:
     Published record(EventId id, std::string_view topic, std::string_view name, std::string_view data,
                      std::optional<std::uint32_t> retry_ms);
 
-    HubLimits limits_;
     IdGenerator ids_;
-    EventId floor_;
     History history_;
     std::unordered_map<std::string, std::unique_ptr<Topic>> topics_;
     HubStats stats_;

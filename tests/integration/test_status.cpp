@@ -60,3 +60,31 @@ TEST_CASE("status: /topics follows the publishing rule") {
     CHECK(fetch(server.port(), make_request("GET", "/topics")).status == 401);
     CHECK(fetch(server.port(), make_request("GET", "/topics", "Authorization: Bearer tok\r\n")).status == 200);
 }
+
+TEST_CASE("status: every status answer carries CORS for an allowed origin, none for another") {
+    ServerProcess server({"--no-demo", "--cors-origin", "http://allowed.example", "--publish-token", "tok"});
+    REQUIRE(publish(server.port(), "alpha", "Authorization: Bearer tok\r\n").status == 200);
+    const std::string allowed = "Origin: http://allowed.example\r\n";
+    const std::string evil = "Origin: http://evil.example\r\n";
+    const std::string token = "Authorization: Bearer tok\r\n";
+    for (const std::string target : {"/healthz", "/metrics", "/topics", "/topics/alpha", "/topics/none",
+                                     "/topics/bad%20name"}) {
+        CAPTURE(target);
+        Response ok = fetch(server.port(), make_request("GET", target, allowed + token));
+        CHECK(ok.header("Access-Control-Allow-Origin") == "http://allowed.example");
+        CHECK(ok.header("Access-Control-Allow-Credentials") == "true");
+        Response other = fetch(server.port(), make_request("GET", target, evil + token));
+        CHECK_FALSE(other.has("Access-Control-Allow-Origin"));
+    }
+    // Refused for want of a token: the browser can still read why.
+    Response refused = fetch(server.port(), make_request("GET", "/topics", allowed));
+    CHECK(refused.status == 401);
+    CHECK(refused.header("Access-Control-Allow-Origin") == "http://allowed.example");
+    // A browser asks before sending Authorization to /topics.
+    Response preflight = fetch(server.port(), make_request("OPTIONS", "/topics/alpha",
+                                                           allowed + "Access-Control-Request-Method: GET\r\n"
+                                                                     "Access-Control-Request-Headers: authorization\r\n"));
+    CHECK(preflight.status == 204);
+    CHECK(preflight.header("Access-Control-Allow-Origin") == "http://allowed.example");
+    CHECK(preflight.header("Access-Control-Allow-Methods").find("GET") != std::string::npos);
+}
