@@ -9,9 +9,9 @@
 #   1. starts sse-server (SSE_SERVER_BIN, default ./sse-server) on an
 #      ephemeral loopback port with --cors-origin http://app.example and
 #      --heartbeat-ms 1000 (so a heartbeat is seen passing nginx);
-#   2. renders tests/proxy/nginx.conf.in, the configuration README.md
-#      recommends, into a private folder, checks it with `nginx -t` and
-#      starts nginx on a free loopback port;
+#   2. renders tests/proxy/nginx.conf.in, the configuration
+#      docs/deployment.md recommends, into a private folder, checks it with
+#      `nginx -t` and starts nginx on a free loopback port;
 #   3. runs tests/proxy/check_proxy.py: unbuffered delivery (each of 10
 #      events within 200 ms of its publish), Last-Event-ID replay, CORS,
 #      upstream keep-alive, the publish rule, and `promtool check metrics`;
