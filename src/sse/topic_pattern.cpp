@@ -1,0 +1,78 @@
+// Topic patterns; the contracts are in topic_pattern.h.
+#include "sse/topic_pattern.h"
+
+#include "sse/hub.h"
+
+namespace sse {
+
+namespace {
+
+constexpr std::string_view kOne = "*";
+constexpr std::string_view kMany = "**";
+
+}  // namespace
+
+std::vector<std::string_view> split_segments(std::string_view name) {
+    std::vector<std::string_view> segments;
+    while (true) {
+        std::size_t dot = name.find('.');
+        segments.push_back(name.substr(0, dot));
+        if (dot == std::string_view::npos) return segments;
+        name.remove_prefix(dot + 1);
+    }
+}
+
+bool is_valid_pattern(std::string_view text) {
+    if (text.empty() || text.size() > kMaxTopicChars) return false;
+    std::vector<std::string_view> segments = split_segments(text);
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+        std::string_view segment = segments[i];
+        if (segment == kOne || (segment == kMany && i + 1 == segments.size())) continue;
+        // Any other segment is part of a topic name: no '*' in it. (An
+        // empty segment is allowed, as in topic names.)
+        if (segment.find('*') != std::string_view::npos) return false;
+        if (!segment.empty() && !is_valid_topic(segment)) return false;
+    }
+    return true;
+}
+
+bool has_wildcard(std::string_view text) {
+    return text.find('*') != std::string_view::npos;
+}
+
+std::string pattern_rule() {
+    return topic_name_rule() + ", '.' between segments; a segment may be * (one segment) or, last, ** (one or more)";
+}
+
+bool pattern_matches(std::string_view pattern, std::string_view name) {
+    std::vector<std::string_view> want = split_segments(pattern);
+    std::vector<std::string_view> have = split_segments(name);
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        if (want[i] == kMany) return i < have.size();  // one or more left
+        if (i >= have.size()) return false;
+        if (want[i] != kOne && want[i] != have[i]) return false;
+    }
+    return want.size() == have.size();
+}
+
+bool pattern_covers(std::string_view grant, std::string_view requested) {
+    // Segment by segment: a grant's "*" covers any single segment (a name
+    // or a "*"), its "**" covers whatever is left as long as one segment
+    // is; a name covers only itself. A requested "**" needs a "**".
+    std::vector<std::string_view> g = split_segments(grant);
+    std::vector<std::string_view> r = split_segments(requested);
+    for (std::size_t i = 0; i < g.size(); ++i) {
+        if (g[i] == kMany) return i < r.size();
+        if (i >= r.size() || r[i] == kMany) return false;
+        if (g[i] != kOne && g[i] != r[i]) return false;
+    }
+    return g.size() == r.size();
+}
+
+bool any_covers(const std::vector<std::string>& grants, std::string_view requested) {
+    for (const std::string& grant : grants)
+        if (pattern_covers(grant, requested)) return true;
+    return false;
+}
+
+}  // namespace sse
