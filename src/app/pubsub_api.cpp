@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <charconv>
 
-#include "server/connection.h"
-#include "sse/event_stream.h"
-#include "redis/redis_bridge.h"
-#include "server/server.h"
 #include "http/url.h"
+#include "loop/event_loop.h"
+#include "redis/redis_bridge.h"
+#include "server/connection.h"
+#include "server/server.h"
+#include "sse/event_stream.h"
+#include "sse/topic_pattern.h"
 
 namespace sse {
 
@@ -42,16 +44,21 @@ std::optional<EventId> resume_position(const Request& request) {
 
 bool parse_topic_list(std::string_view list, std::vector<std::string>& topics, std::string& error) {
     topics.clear();
+    std::size_t patterns = 0;
     while (true) {
         std::size_t comma = list.find(',');
         std::string_view name = list.substr(0, comma);
-        if (!is_valid_topic(name)) {
-            error = "invalid topic name in type= (" + topic_name_rule() + ")";
+        if (!is_valid_pattern(name)) {
+            error = "invalid topic name or pattern in type= (" + pattern_rule() + ")";
             return false;
         }
         if (std::find(topics.begin(), topics.end(), name) == topics.end()) {
             if (topics.size() == kMaxTopicsPerStream) {
                 error = "too many topics in type= (at most " + std::to_string(kMaxTopicsPerStream) + ")";
+                return false;
+            }
+            if (has_wildcard(name) && ++patterns > kMaxPatternsPerStream) {
+                error = "too many patterns in type= (at most " + std::to_string(kMaxPatternsPerStream) + ")";
                 return false;
             }
             topics.emplace_back(name);
@@ -102,11 +109,12 @@ void PubSubApi::install() {
 
 void PubSubApi::subscribe_one(Connection& connection, const Request& request) {
     std::optional<std::string> topic = percent_decode(request.path.substr(std::string_view("/latest/").size()));
-    if (!topic || !is_valid_topic(*topic)) {
-        answer(connection, request, 400, "invalid topic name (" + topic_name_rule() + ")");
+    if (!topic || !is_valid_pattern(*topic)) {
+        answer(connection, request, 400, "invalid topic name or pattern (" + pattern_rule() + ")");
         return;
     }
-    subscribe(connection, request, {std::move(*topic)}, false);
+    bool pattern = has_wildcard(*topic);  // its events come from many topics: named
+    subscribe(connection, request, {std::move(*topic)}, pattern);
 }
 
 void PubSubApi::subscribe_many(Connection& connection, const Request& request) {

@@ -71,6 +71,10 @@ public:
 
     // The names of the topics that hold events, sorted.
     std::vector<std::string> topic_names() const;
+    // The greatest id forgotten with no log left to say which topic it
+    // belonged to: a pattern stream resuming from before it may have missed
+    // an event of a topic that no longer holds any.
+    EventId forgotten() const { return forgotten_; }
     std::uint64_t evictions() const { return evictions_; }
 
 private:

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sse/event_stream.h"
+#include "sse/topic_pattern.h"
 
 namespace sse {
 
@@ -23,6 +24,18 @@ struct Hub::Subscription {
     std::vector<std::string> topic_names;
     // Parallel to topic_names: the topic and our index in its vector.
     std::vector<std::pair<Topic*, std::size_t>> slots;
+    std::vector<std::string> patterns;   // each also in the hub's PatternIndex
+    // The last event handed to this stream: a name and a pattern (or two
+    // patterns) matching one event must not deliver it twice.
+    EventId last_delivered;
+
+    // Hands over one live event, once. Returns whether it did.
+    bool deliver_once(const StoredEvent& event) {
+        if (event.id <= seen_up_to || event.id == last_delivered) return false;
+        last_delivered = event.id;
+        sink->deliver(multi ? event.named : event.plain);
+        return true;
+    }
 };
 
 bool is_valid_topic(std::string_view name) {
@@ -48,6 +61,7 @@ Hub::~Hub() {
     std::vector<Subscription*> all;
     for (auto& [name, topic] : topics_)
         for (Subscription* s : topic->subscriptions) all.push_back(s);
+    patterns_.for_each([&](Subscription* s) { all.push_back(s); });
     std::sort(all.begin(), all.end());
     all.erase(std::unique(all.begin(), all.end()), all.end());
     for (Subscription* s : all) delete s;
@@ -73,15 +87,22 @@ void Hub::drop_if_unused(Topic& topic) {
     if (topic.subscriptions.empty() && !topic.ended) topics_.erase(topic.name);
 }
 
-Hub::Subscription* Hub::subscribe(StreamSink& sink, std::vector<std::string> topics, bool multi,
+Hub::Subscription* Hub::subscribe(StreamSink& sink, std::vector<std::string> names, bool multi,
                                   std::optional<EventId> last_event_id) {
-    auto* subscription = new Subscription{&sink, multi, EventId{}, std::move(topics), {}};
+    auto* subscription = new Subscription{&sink, multi, EventId{}, {}, {}, {}, EventId{}};
+    for (std::string& name : names) {
+        if (has_wildcard(name)) subscription->patterns.push_back(std::move(name));
+        else subscription->topic_names.push_back(std::move(name));
+    }
+    // A pattern's events come from many topics: each must say which.
+    if (!subscription->patterns.empty()) subscription->multi = true;
     subscription->slots.reserve(subscription->topic_names.size());
     for (const std::string& name : subscription->topic_names) {
         Topic& t = topic(name);
         subscription->slots.emplace_back(&t, t.subscriptions.size());
         t.subscriptions.push_back(subscription);
     }
+    for (const std::string& pattern : subscription->patterns) patterns_.add(pattern, subscription);
     if (last_event_id) replay(*subscription, *last_event_id);
     return subscription;
 }
@@ -100,11 +121,26 @@ void Hub::unsubscribe(Subscription* subscription) {
         }
         drop_if_unused(*topic);
     }
+    for (const std::string& pattern : subscription->patterns) patterns_.remove(pattern, subscription);
     delete subscription;
 }
 
+std::vector<std::string> Hub::replay_topics(const Subscription& subscription) const {
+    if (subscription.patterns.empty()) return subscription.topic_names;
+    std::vector<std::string> names = subscription.topic_names;
+    // Patterns are matched against every topic that holds history: this
+    // runs once per resuming stream, never per event.
+    for (std::string& held : history_.topic_names()) {
+        bool named = std::find(names.begin(), names.end(), held) != names.end();
+        bool matched = std::any_of(subscription.patterns.begin(), subscription.patterns.end(),
+                                   [&](const std::string& p) { return pattern_matches(p, held); });
+        if (matched && !named) names.push_back(std::move(held));
+    }
+    return names;
+}
+
 void Hub::replay(Subscription& subscription, EventId after) {
-    const std::vector<std::string>& names = subscription.topic_names;
+    const std::vector<std::string> names = replay_topics(subscription);
     if (after > last_id() && external_ids_) {
         // Another instance issued it and our reader has not caught up yet.
         subscription.seen_up_to = after;
@@ -116,6 +152,9 @@ void Hub::replay(Subscription& subscription, EventId after) {
         after = EventId{};
     }
     History::Replay missed = history_.since(names, after);
+    // A topic a pattern matches may have lost its whole log: what the hub
+    // forgot without a log to say whose it was counts against patterns.
+    if (!subscription.patterns.empty() && history_.forgotten() > after) missed.gap = true;
     if (missed.gap && !after.is_zero()) {
         subscription.sink->deliver_replay(reset_event(names, "gap"));
         ++stats_.resets;
@@ -123,6 +162,7 @@ void Hub::replay(Subscription& subscription, EventId after) {
     for (const StoredEvent* event : missed.events) {
         subscription.sink->deliver_replay(subscription.multi ? event->named : event->plain);
     }
+    if (!missed.events.empty()) subscription.last_delivered = missed.events.back()->id;
     stats_.delivered += missed.events.size();
     if (!missed.events.empty()) ++stats_.replays;
 }
@@ -161,13 +201,11 @@ Hub::Published Hub::record(EventId id, std::string_view topic_name, std::string_
     Published result{id, 0};
     if (Topic* t = find(topic_name)) {
         t->ended = false;
-        for (Subscription* s : t->subscriptions) {
-            if (id <= s->seen_up_to) continue;
-            s->sink->deliver(s->multi ? event.named : event.plain);
-            ++result.queued;
-        }
+        for (Subscription* s : t->subscriptions) result.queued += s->deliver_once(event);
         drop_if_unused(*t);
     }
+    // Only the patterns that match are visited (see PatternIndex).
+    patterns_.visit(topic_name, [&](Subscription* s) { result.queued += s->deliver_once(event); });
     stats_.delivered += result.queued;
     ++stats_.published;
     history_.append(topic_name, std::move(event));
@@ -194,12 +232,16 @@ std::size_t Hub::end_topic(std::string_view name) {
 }
 
 std::size_t Hub::pause_topic(std::string_view name, std::optional<std::uint32_t> retry_ms) {
-    Topic* t = find(name);
-    if (!t) return 0;
-    // A paused sink leaves when its connection closes, later: the list is
-    // not changed while it is walked.
-    for (Subscription* s : t->subscriptions) s->sink->pause(retry_ms);
-    return t->subscriptions.size();
+    // Every stream that receives the topic's events, each once. A paused
+    // sink leaves when its connection closes, later: no list changes while
+    // it is walked.
+    std::vector<Subscription*> paused;
+    if (Topic* t = find(name)) paused = t->subscriptions;
+    patterns_.visit(name, [&](Subscription* s) { paused.push_back(s); });
+    std::sort(paused.begin(), paused.end());
+    paused.erase(std::unique(paused.begin(), paused.end()), paused.end());
+    for (Subscription* s : paused) s->sink->pause(retry_ms);
+    return paused.size();
 }
 
 void Hub::forget_oldest_ending() {

@@ -22,6 +22,7 @@
 
 #include "sse/event_id.h"
 #include "sse/history.h"
+#include "sse/pattern_index.h"
 #include "loop/output_buffer.h"
 
 namespace sse {
@@ -79,11 +80,14 @@ public:
 
     struct Subscription;  // opaque handle, owned by the hub
 
-    // Subscribes `sink` to `topics` (valid, distinct names). `multi`: the
-    // stream wants named events (its wire form carries "event: <name>").
-    // With `last_event_id`, first delivers what the client missed (or a
-    // reset event and everything held, if some of it is gone).
-    Subscription* subscribe(StreamSink& sink, std::vector<std::string> topics, bool multi,
+    // Subscribes `sink` to `names` (distinct topic names and patterns, see
+    // topic_pattern.h). `multi`: the stream wants named events (its wire
+    // form carries "event: <name>"); a pattern stream always gets them.
+    // With `last_event_id`, first delivers what the client missed on every
+    // topic it follows, patterns included (or a reset event and everything
+    // held, if some of it is gone). An event reaches a stream once, however
+    // many of its names and patterns match it.
+    Subscription* subscribe(StreamSink& sink, std::vector<std::string> names, bool multi,
                             std::optional<EventId> last_event_id);
     // Removes the subscription (when its stream closes).
     void unsubscribe(Subscription* subscription);
@@ -114,15 +118,18 @@ public:
     // is_ended() holds until the topic is published to again. Returns the
     // number of streams finished.
     std::size_t end_topic(std::string_view topic);
-    // Pauses `topic`: every stream subscribed to it (alone or among other
-    // topics) is paused (StreamSink::pause), but the topic is not ended, so
+    // Pauses `topic`: every stream that receives its events (by name, among
+    // other names, or by a pattern) is paused (StreamSink::pause), but the topic is not ended, so
     // the clients that come back stream again and resume with their
     // Last-Event-ID. Returns the number of streams paused.
     std::size_t pause_topic(std::string_view topic, std::optional<std::uint32_t> retry_ms);
     // True when every one of `topics` has been ended (and not revived).
     bool all_ended(std::span<const std::string> topics) const;
 
+    // Streams subscribed to `topic` by its name (pattern streams are not
+    // counted: they follow no topic in particular).
     std::size_t subscribers(std::string_view topic) const;
+    std::size_t pattern_subscriptions() const { return patterns_.size(); }
     std::size_t topic_count() const { return topics_.size(); }
     const History& history() const { return history_; }
     const HubStats& stats() const { return stats_; }
@@ -138,6 +145,9 @@ private:
     void drop_if_unused(Topic& topic);
     void forget_oldest_ending();
     void replay(Subscription& subscription, EventId after);
+    // The topics a subscription follows that hold history: its names, and
+    // every topic with history that one of its patterns matches.
+    std::vector<std::string> replay_topics(const Subscription& subscription) const;
     ChunkRef reset_event(std::span<const std::string> topics, std::string_view reason) const;
     Published record(EventId id, std::string_view topic, std::string_view name, std::string_view data,
                      std::optional<std::uint32_t> retry_ms);
@@ -145,6 +155,7 @@ private:
     IdGenerator ids_;
     History history_;
     std::unordered_map<std::string, std::unique_ptr<Topic>> topics_;
+    PatternIndex<Subscription*> patterns_;   // the pattern subscriptions
     HubStats stats_;
     std::deque<std::string> ended_order_;  // names in the order they ended
     bool external_ids_ = false;

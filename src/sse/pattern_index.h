@@ -63,6 +63,10 @@ public:
         walk(root_, segments, 0, visit);
     }
 
+    // Calls f(value) for every value, once per pattern it was added under.
+    template <typename F>
+    void for_each(F f) const { each(root_, f); }
+
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
 
@@ -90,6 +94,14 @@ private:
         auto child = node.children.find(segments[at]);
         if (child != node.children.end()) walk(*child->second, segments, at + 1, visit);
         if (node.any) walk(*node.any, segments, at + 1, visit);
+    }
+
+    template <typename F>
+    static void each(const Node& node, F& f) {
+        for (const T& value : node.exact) f(value);
+        for (const T& value : node.one_or_more) f(value);
+        for (const auto& [segment, child] : node.children) each(*child, f);
+        if (node.any) each(*node.any, f);
     }
 
     static bool erase_one(std::vector<T>& values, const T& value) {

@@ -270,3 +270,91 @@ TEST_CASE("ended topics are remembered up to a bound, oldest forgotten first") {
     CHECK_FALSE(hub.all_ended(std::vector<std::string>{"gone-0"}));
     CHECK(hub.all_ended(std::vector<std::string>{"gone-" + std::to_string(sse::kMaxEndedTopics + 4)}));
 }
+
+TEST_CASE("a pattern stream gets every matching topic's events, named, including topics new after it began") {
+    Hub hub(limits(), kStart);
+    FakeSink sink, other;
+    auto* s = hub.subscribe(sink, {"user.42.*"}, false, std::nullopt);
+    auto* o = hub.subscribe(other, {"user.7.*"}, false, std::nullopt);
+    hub.publish("user.42.orders", "", "o1", kStart);
+    hub.publish("user.7.orders", "", "x", kStart);
+    hub.publish("user.42.cart", "", "c1", kStart);    // a topic nobody named
+    hub.publish("user.42.a.b", "", "deep", kStart);   // two segments: not '*'
+    CHECK(sink.received.size() == 2);
+    CHECK(sink.text().find("event: user.42.orders\ndata: o1\n") != std::string::npos);
+    CHECK(sink.text().find("event: user.42.cart\ndata: c1\n") != std::string::npos);
+    CHECK(other.received.size() == 1);
+    CHECK(hub.pattern_subscriptions() == 2);
+    hub.unsubscribe(s);
+    hub.unsubscribe(o);
+    CHECK(hub.pattern_subscriptions() == 0);
+    hub.publish("user.42.orders", "", "after", kStart);
+    CHECK(sink.received.size() == 2);
+}
+
+TEST_CASE("an event a stream follows by a name and by patterns reaches it once") {
+    Hub hub(limits(), kStart);
+    FakeSink sink;
+    auto* s = hub.subscribe(sink, {"user.42.orders", "user.42.*", "user.**"}, true, std::nullopt);
+    Hub::Published p = hub.publish("user.42.orders", "", "once", kStart);
+    CHECK(sink.received.size() == 1);
+    CHECK(p.queued == 1);
+    hub.publish("user.9.x.y", "", "by **", kStart);
+    CHECK(sink.received.size() == 2);
+    hub.unsubscribe(s);
+}
+
+TEST_CASE("a pattern stream resumes with every matching topic's missed events, in id order") {
+    Hub hub(limits(), kStart);
+    EventId seen = hub.publish("user.42.a", "", "seen", kStart).id;
+    EventId a = hub.publish("user.42.a", "", "a", kStart + 1).id;
+    hub.publish("user.7.a", "", "not mine", kStart + 2);
+    EventId b = hub.publish("user.42.b", "", "b", kStart + 3).id;
+    FakeSink sink;
+    auto* s = hub.subscribe(sink, {"user.42.*"}, false, seen);
+    CHECK(sink.ids() == std::vector<std::string>{a.to_string(), b.to_string()});
+    CHECK(sink.text().find("event: reset") == std::string::npos);
+    // Live events continue after the replay, without repeating it.
+    EventId c = hub.publish("user.42.c", "", "c", kStart + 4).id;
+    CHECK(sink.ids().back() == c.to_string());
+    CHECK(sink.received.size() == 3);
+    hub.unsubscribe(s);
+}
+
+TEST_CASE("a pattern stream resuming past what the history forgot gets a reset") {
+    Hub hub(limits(2), kStart);
+    EventId first = hub.publish("user.42.a", "", "0", kStart).id;
+    for (int i = 1; i < 5; ++i) hub.publish("user.42.a", "", std::to_string(i), kStart + i);
+    FakeSink sink;
+    auto* s = hub.subscribe(sink, {"user.42.*"}, false, first);
+    CHECK(sink.text().find("event: reset\ndata: {\"reason\":\"gap\"") != std::string::npos);
+    hub.unsubscribe(s);
+}
+
+TEST_CASE("pausing a topic pauses the pattern streams that receive it, each once") {
+    Hub hub(limits(), kStart);
+    FakeSink by_name, by_pattern, both, elsewhere;
+    auto* a = hub.subscribe(by_name, {"user.42.orders"}, false, std::nullopt);
+    auto* b = hub.subscribe(by_pattern, {"user.42.*"}, false, std::nullopt);
+    auto* c = hub.subscribe(both, {"user.42.orders", "user.**"}, true, std::nullopt);
+    auto* d = hub.subscribe(elsewhere, {"user.7.*"}, false, std::nullopt);
+    CHECK(hub.pause_topic("user.42.orders", 1000) == 3);
+    CHECK(by_name.pauses == 1);
+    CHECK(by_pattern.pauses == 1);
+    CHECK(both.pauses == 1);
+    CHECK(elsewhere.pauses == 0);
+    for (auto* x : {a, b, c, d}) hub.unsubscribe(x);
+}
+
+TEST_CASE("among a thousand patterns that cannot match, only the matching stream receives") {
+    Hub hub(limits(), kStart);
+    std::vector<FakeSink> quiet(1000);
+    std::vector<Hub::Subscription*> subs;
+    for (std::size_t i = 0; i < quiet.size(); ++i)
+        subs.push_back(hub.subscribe(quiet[i], {"nobody." + std::to_string(i) + ".*"}, false, std::nullopt));
+    FakeSink mine;
+    subs.push_back(hub.subscribe(mine, {"user.1.*"}, false, std::nullopt));
+    CHECK(hub.publish("user.1.events", "", "x", kStart).queued == 1);
+    for (const FakeSink& q : quiet) CHECK(q.received.empty());
+    for (auto* s : subs) hub.unsubscribe(s);
+}
