@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "sse/event_stream.h"
+#include "sse/topic_pattern.h"
 
 namespace sse {
 
@@ -90,6 +91,19 @@ std::string read_token_file(std::string& token, std::string_view path) {
     while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
     if (line.empty()) return "found no token on the first line of '" + std::string(path) + "'";
     token = std::string(line);
+    return {};
+}
+
+// Reads one HS256 key the same way, and refuses one shorter than the hash:
+// a short HMAC key can be guessed offline from any token it signed.
+std::string read_jwt_key_file(std::vector<std::string>& keys, std::string_view path) {
+    std::string key;
+    if (std::string error = read_token_file(key, path); !error.empty()) return error;
+    if (key.size() < kMinJwtKeyBytes) {
+        return "the key in '" + std::string(path) + "' is " + std::to_string(key.size()) +
+               " bytes; HS256 needs at least " + std::to_string(kMinJwtKeyBytes) + " (RFC 7518 section 3.2)";
+    }
+    keys.push_back(std::move(key));
     return {};
 }
 
@@ -180,6 +194,28 @@ const std::vector<Flag>& flags() {
          [](Options& o, std::string_view v) {
              if (v.empty()) return std::string("expects an origin such as https://example.com or *");
              o.cors_origins.emplace_back(v);
+             return std::string();
+         }},
+
+        {"private topics", "--jwt-key-file", "FILE",
+         "HS256 key (the first line of FILE, at least 32 bytes) for subscriber tokens; repeatable, to rotate keys; "
+         "with one, topics are private unless --public",
+         [](const Options&) { return std::string("none: every topic is public"); },
+         [](Options& o, std::string_view v) { return read_jwt_key_file(o.jwt_keys, v); }},
+        {"private topics", "--jwt-cookie", "NAME", "the cookie a token may come in (what EventSource sends)",
+         [](const Options& o) { return o.jwt_cookie; },
+         [](Options& o, std::string_view v) { return set_text(o.jwt_cookie, v, "a cookie name"); }},
+        {"private topics", "--jwt-leeway", "SECONDS", "clock skew allowed when checking exp and nbf",
+         [](const Options& o) { return std::to_string(o.jwt_leeway_s); },
+         [](Options& o, std::string_view v) { return parse_int<std::uint32_t>(v, 0, 3600, o.jwt_leeway_s); }},
+        {"private topics", "--jwt-audience", "AUD", "tokens must name this audience in their aud claim",
+         [](const Options&) { return std::string("none: aud is not checked"); },
+         [](Options& o, std::string_view v) { return set_text(o.jwt_audience, v, "an audience"); }},
+        {"private topics", "--public", "PATTERN", "topics matching PATTERN stay public when keys are set; repeatable",
+         [](const Options&) { return std::string("none"); },
+         [](Options& o, std::string_view v) {
+             if (!is_valid_pattern(v)) return "expects a topic pattern (" + pattern_rule() + ")";
+             o.public_patterns.emplace_back(v);
              return std::string();
          }},
 

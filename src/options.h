@@ -16,6 +16,8 @@ inline constexpr std::string_view kVersion = "0.1.0";
 // A --publish-token-file longer than this is refused: a token is a line,
 // and a big file is surely the wrong one.
 inline constexpr std::size_t kMaxTokenFileBytes = 4096;
+// An HS256 key shorter than the hash is refused (RFC 7518 section 3.2).
+inline constexpr std::size_t kMinJwtKeyBytes = 32;
 
 struct Options {
     // network
@@ -43,6 +45,12 @@ struct Options {
     // security
     std::string publish_token;        // empty: only loopback peers publish
     std::vector<std::string> cors_origins;
+    // private topics (see app/access.h)
+    std::vector<std::string> jwt_keys;    // HS256 secrets; none: every topic is public
+    std::string jwt_cookie = "sse_token"; // cookie a browser's EventSource sends its token in
+    std::uint32_t jwt_leeway_s = 5;       // clock skew allowed on exp and nbf
+    std::string jwt_audience;             // empty: "aud" is not checked
+    std::vector<std::string> public_patterns;  // with keys, topics matching these stay public
     // files
     std::string www;                  // empty: the www/ folder beside the binary
     // logging

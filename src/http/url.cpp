@@ -192,4 +192,24 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
     return std::nullopt;
 }
 
+std::string redact_target(std::string_view target) {
+    std::size_t question = target.find('?');
+    if (question == std::string_view::npos) return std::string(target);
+    std::string out(target.substr(0, question + 1));
+    std::string_view query = target.substr(question + 1);
+    while (true) {
+        std::size_t amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        std::size_t equals = pair.find('=');
+        if (equals != std::string_view::npos && key_matches(pair.substr(0, equals), "access_token")) {
+            out.append(pair.substr(0, equals + 1)).append("REDACTED");
+        } else {
+            out.append(pair);
+        }
+        if (amp == std::string_view::npos) return out;
+        out += '&';
+        query.remove_prefix(amp + 1);
+    }
+}
+
 }  // namespace sse

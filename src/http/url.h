@@ -21,6 +21,10 @@ std::optional<std::string> percent_decode(std::string_view in);
 // the name is absent or its value is malformed; "" for "name" or "name=".
 std::optional<std::string> query_param(std::string_view query, std::string_view name);
 
+// `target` for a log line: the value of every access_token query parameter
+// replaced by "REDACTED", so that no credential reaches a log.
+std::string redact_target(std::string_view target);
+
 // Whether `value` is a valid Host field value (RFC 9112 section 3.2):
 // uri-host [ ":" port ] from RFC 3986 section 3.2.2, where uri-host is an
 // IP-literal ("[::1]", "[v1.x]"), an IPv4 address or a reg-name (letters,

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <memory>
 
+#include "http/url.h"
 #include "loop/log.h"
 #include "server/router.h"
 
@@ -164,7 +165,9 @@ bool Connection::read_body(const Request& request, std::size_t head_length,
 void Connection::begin_exchange(const Request& request) {
     current_ = Exchange{};
     if (Log::access_enabled()) {
-        current_.logged = std::make_unique<std::pair<std::string, std::string>>(request.method, request.target);
+        // A token in ?access_token= never reaches the log.
+        current_.logged =
+            std::make_unique<std::pair<std::string, std::string>>(request.method, redact_target(request.target));
     }
     current_.head = request.method == "HEAD";
     current_.keep_alive = request.keep_alive && !peer_closed_;
