@@ -5,6 +5,8 @@
 #   rank 0  loop/     the event loop, timers, sockets, write buffers, log
 #   rank 1  http/     parsing and building HTTP messages, URLs, files, CORS
 #   rank 1  sse/      the event-stream encoder, ids, history, the hub
+#   rank 1  auth/     tokens for private topics: SHA-256, HMAC, base64url,
+#                     JSON, HS256 JWTs (includes only the standard library)
 #   rank 2  server/   the server, its connections and their streams, routing
 #   rank 2  redis/    RESP, the Redis client, the bridge to the hub
 #   rank 3  app/      the routes: publish/subscribe, status, /random, demo
@@ -28,7 +30,7 @@ rank_of() {  # rank_of PATH-RELATIVE-TO-SRC
     case "$1" in
         options.h) echo -1 ;;
         loop/*) echo 0 ;;
-        http/* | sse/*) echo 1 ;;
+        http/* | sse/* | auth/*) echo 1 ;;
         server/* | redis/*) echo 2 ;;
         app/*) echo 3 ;;
         main.cpp | options.cpp) echo 4 ;;
