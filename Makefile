@@ -70,7 +70,8 @@ build/sse-chaos: tests/chaos/sse-chaos.cpp
 FUZZ_CXX   ?= clang++
 FUZZ_FLAGS := -std=c++20 -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
               -Wall -Wextra -Werror -MMD -MP -Isrc
-FUZZ_TARGETS := build/fuzz/fuzz-http-parser build/fuzz/fuzz-server build/fuzz/fuzz-event-stream
+FUZZ_TARGETS := build/fuzz/fuzz-http-parser build/fuzz/fuzz-server build/fuzz/fuzz-event-stream \
+                build/fuzz/fuzz-token
 
 fuzz: $(FUZZ_TARGETS)
 
@@ -84,6 +85,8 @@ build/fuzz/fuzz-http-parser: build/fuzz/obj/tests/fuzz/fuzz_http_parser.o $(FUZZ
 build/fuzz/fuzz-server: build/fuzz/obj/tests/fuzz/fuzz_server.o $(FUZZ_LIB_OBJ)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^
 build/fuzz/fuzz-event-stream: build/fuzz/obj/tests/fuzz/fuzz_event_stream.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^
+build/fuzz/fuzz-token: build/fuzz/obj/tests/fuzz/fuzz_token.o $(FUZZ_LIB_OBJ)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^
 
 clean:

@@ -14,7 +14,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 seconds=${1:-30}
-targets=(http-parser server event-stream)
+targets=(http-parser server event-stream token)
 mkdir -p build/logs
 # shellcheck source=tests/lib/install.sh
 . tests/lib/install.sh
