@@ -74,7 +74,7 @@ private:
     // where peek() is used, so the two need no telling apart.
     char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
     bool consume(char c) {
-        if (peek() != c || pos_ == text_.size()) return false;
+        if (pos_ == text_.size() || text_[pos_] != c) return false;
         ++pos_;
         return true;
     }

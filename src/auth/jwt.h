@@ -66,17 +66,19 @@ enum class TokenError {
 std::string token_error_reason(TokenError error);
 
 // claims are filled only when error is None: a caller cannot use the
-// claims of a token it has refused.
+// claims of a token it has refused. A TokenCheck that verify_token did not
+// fill refuses too (Malformed), so a forgotten check fails closed.
 struct TokenCheck {
-    TokenError error = TokenError::None;
+    TokenError error = TokenError::Malformed;
     TokenClaims claims;
 };
 
 // Verifies `token` and reads its claims. The signature must match under
 // at least one of `keys` (several keys allow rotation). `now_s` is the
-// current time in seconds since the epoch and `leeway_s` (>= 0) the clock
-// skew allowed on exp and nbf. `audience`, when not empty, must be one of
-// the token's "aud" values; when empty, "aud" is not checked.
+// current time in seconds since the epoch and `leeway_s` the clock skew
+// allowed on exp and nbf (a negative leeway counts as 0). `audience`,
+// when not empty, must be one of the token's "aud" values; when empty,
+// "aud" is not checked.
 TokenCheck verify_token(std::string_view token, std::span<const std::string> keys, std::int64_t now_s,
                         std::int64_t leeway_s, std::string_view audience);
 

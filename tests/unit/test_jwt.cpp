@@ -93,6 +93,7 @@ TEST_CASE("verify_token: a refused token carries no claims") {
     CHECK(check.error == TokenError::Expired);
     CHECK_FALSE(check.claims.sub);
     CHECK_FALSE(check.claims.exp);
+    CHECK(sse::TokenCheck{}.error != TokenError::None);
 }
 
 struct RuleCase {
