@@ -13,6 +13,9 @@ LIB_SRC  := $(filter-out src/main.cpp,$(wildcard src/*.cpp src/*/*.cpp))
 UNIT_SRC := $(wildcard tests/unit/*.cpp)
 INTEG_SRC := $(wildcard tests/integration/*.cpp)
 SUPPORT_SRC := $(wildcard tests/support/*.cpp)
+# Integration tests mint the tokens they send with the server's own pure
+# token code (tests/browser and tests/auth use real JWT libraries).
+AUTH_SRC := $(wildcard src/auth/*.cpp)
 
 # Object lists for one build flavour: $(call objs,DIR,SOURCES)
 objs = $(patsubst %.cpp,$(1)/%.o,$(2))
@@ -39,7 +42,7 @@ build/test/%.o: %.cpp
 # tests only talk to a running ./sse-server over TCP.
 build/unit-tests: $(call objs,build/test,$(UNIT_SRC) $(LIB_SRC))
 	$(CXX) $(CXXFLAGS) -o $@ $^
-build/integration-tests: $(call objs,build/test,$(INTEG_SRC) $(SUPPORT_SRC))
+build/integration-tests: $(call objs,build/test,$(INTEG_SRC) $(SUPPORT_SRC) $(AUTH_SRC))
 	$(CXX) $(CXXFLAGS) -o $@ $^
 build/asan/sse-server: $(call objs,build/asan,src/main.cpp $(LIB_SRC))
 	$(CXX) $(ASANFLAGS) -o $@ $^

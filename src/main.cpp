@@ -12,7 +12,9 @@
 #include <vector>
 
 
+#include "app/access.h"
 #include "app/demo_feeds.h"
+#include "app/demo_tokens.h"
 #include "loop/event_loop.h"
 #include "sse/hub.h"
 #include "loop/log.h"
@@ -99,8 +101,21 @@ int main(int argc, char** argv) {
     limits.history_per_topic = options.history;
     limits.history_bytes = options.history_bytes;
     sse::Hub hub(limits, sse::wall_clock_ms());
-    sse::PubSubApi pubsub(server, hub);
+    // Private topics: with keys, every topic is private unless --public; in
+    // the demo (no key, demo feeds on) only kDemoPrivatePattern is, with a
+    // random key and tokens handed out by /demo/token.
+    bool demo_private = options.demo && options.jwt_keys.empty();
+    std::string demo_key = demo_private ? sse::random_demo_key() : std::string();
+    sse::Access access = demo_private
+                             ? sse::Access::demo(demo_key, std::string(sse::kDemoPrivatePattern), options)
+                             : sse::Access(options);
+    sse::PubSubApi pubsub(server, hub, access);
     pubsub.install();
+    std::unique_ptr<sse::DemoTokens> demo_tokens;
+    if (demo_private) {
+        demo_tokens = std::make_unique<sse::DemoTokens>(server, demo_key, options.jwt_cookie);
+        demo_tokens->install();
+    }
     std::unique_ptr<sse::RedisBridge> redis;
     if (!options.redis.empty()) {
         std::string host;

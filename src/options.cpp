@@ -6,6 +6,7 @@
 #include <fstream>
 #include <functional>
 
+#include "auth/jwt.h"
 #include "sse/event_stream.h"
 #include "sse/topic_pattern.h"
 
@@ -99,9 +100,9 @@ std::string read_token_file(std::string& token, std::string_view path) {
 std::string read_jwt_key_file(std::vector<std::string>& keys, std::string_view path) {
     std::string key;
     if (std::string error = read_token_file(key, path); !error.empty()) return error;
-    if (key.size() < kMinJwtKeyBytes) {
+    if (key.size() < kMinHs256KeyBytes) {
         return "the key in '" + std::string(path) + "' is " + std::to_string(key.size()) +
-               " bytes; HS256 needs at least " + std::to_string(kMinJwtKeyBytes) + " (RFC 7518 section 3.2)";
+               " bytes; HS256 needs at least " + std::to_string(kMinHs256KeyBytes) + " (RFC 7518 section 3.2)";
     }
     keys.push_back(std::move(key));
     return {};

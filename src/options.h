@@ -16,8 +16,6 @@ inline constexpr std::string_view kVersion = "0.1.0";
 // A --publish-token-file longer than this is refused: a token is a line,
 // and a big file is surely the wrong one.
 inline constexpr std::size_t kMaxTokenFileBytes = 4096;
-// An HS256 key shorter than the hash is refused (RFC 7518 section 3.2).
-inline constexpr std::size_t kMinJwtKeyBytes = 32;
 
 struct Options {
     // network

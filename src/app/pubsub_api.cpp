@@ -79,8 +79,8 @@ bool constant_time_equals(std::string_view a, std::string_view b) {
     return difference == 0;
 }
 
-PubSubApi::PubSubApi(Server& server, Hub& hub)
-    : server_(server), hub_(hub), cors_(server.options().cors_origins) {}
+PubSubApi::PubSubApi(Server& server, Hub& hub, const Access& access)
+    : server_(server), hub_(hub), access_(access), cors_(server.options().cors_origins) {}
 
 void PubSubApi::install() {
     Router& router = server_.router();
@@ -95,7 +95,10 @@ void PubSubApi::install() {
     }, AtCapacity::Serve);
     router.add(
         "POST", "/publish", [this](Connection& c, const Request& r, std::string_view body) { publish(c, r, body); },
-        [this](Connection& c, const Request& r) { return authorize(c, r) && publish_request(c, r).has_value(); });
+        [this](Connection& c, const Request& r) {
+            std::optional<PublishRequest> publish = publish_request(c, r);
+            return publish && authorize_publish(c, r, publish->topic);
+        });
     router.add("DELETE", "/publish", [this](Connection& c, const Request& r, std::string_view) {
         end_topic(c, r);
     });
@@ -134,6 +137,19 @@ void PubSubApi::subscribe_many(Connection& connection, const Request& request) {
 
 void PubSubApi::subscribe(Connection& connection, const Request& request, std::vector<std::string> topics,
                           bool multi) {
+    // Who may read comes first: a refusal must not tell whether a topic
+    // exists, has ended or has subscribers.
+    // Only the publish token reads private topics without a grant: being on
+    // loopback is not enough (behind a proxy every browser is on loopback).
+    std::optional<std::int64_t> expires_s;
+    if (!carries_publish_token(request)) {
+        Access::Verdict verdict = access_.may_subscribe(request, topics, now_s());
+        if (verdict.status != 0) {
+            refuse(connection, request, verdict);
+            return;
+        }
+        expires_s = verdict.expires_s;
+    }
     if (hub_.all_ended(topics)) {
         // 204 is how a server tells EventSource to stop reconnecting.
         Response response;
@@ -146,6 +162,27 @@ void PubSubApi::subscribe(Connection& connection, const Request& request, std::v
     Hub::Subscription* subscription =
         hub_.subscribe(connection, std::move(topics), multi, resume_position(request));
     connection.set_on_close([this, subscription] { hub_.unsubscribe(subscription); });
+    if (expires_s) end_at(connection, *expires_s);
+}
+
+void PubSubApi::end_at(Connection& connection, std::int64_t expires_s) {
+    // The token stops being valid: a last retry: and a close. The browser
+    // comes back with the cookie its page has renewed meanwhile and resumes
+    // with Last-Event-ID; with none, it gets 401 and stops. The timer is
+    // the connection's own, cancelled if it closes first.
+    std::int64_t delay_ms = expires_s * 1000 - static_cast<std::int64_t>(wall_clock_ms());
+    connection.timer() = server_.loop().add_timer(std::max<std::int64_t>(0, delay_ms),
+                                                  [&connection] { connection.pause(std::nullopt); });
+}
+
+std::int64_t PubSubApi::now_s() {
+    return static_cast<std::int64_t>(wall_clock_ms() / 1000);
+}
+
+void PubSubApi::refuse(Connection& connection, const Request& request, const Access::Verdict& verdict) {
+    Response response = Response::text(verdict.status, verdict.reason);
+    if (verdict.status == 401) response.headers.emplace_back("WWW-Authenticate", "Bearer");
+    send(connection, cors_headers(request), std::move(response));
 }
 
 std::optional<PubSubApi::PublishRequest> PubSubApi::publish_request(Connection& connection,
@@ -183,9 +220,8 @@ std::optional<PubSubApi::PublishRequest> PubSubApi::publish_request(Connection& 
 }
 
 void PubSubApi::publish(Connection& connection, const Request& request, std::string_view body) {
-    if (!authorize(connection, request)) return;
     std::optional<PublishRequest> publish = publish_request(connection, request);
-    if (!publish) return;
+    if (!publish || !authorize_publish(connection, request, publish->topic)) return;
     if (!is_valid_utf8(body)) {
         answer(connection, request, 400, "event data must be UTF-8");
         return;
@@ -234,9 +270,8 @@ void PubSubApi::publish_through_redis(Connection& connection, const Request& req
 }
 
 void PubSubApi::end_topic(Connection& connection, const Request& request) {
-    if (!authorize(connection, request)) return;
     std::optional<std::string> topic = topic_param(connection, request);
-    if (!topic) return;
+    if (!topic || !authorize_publish(connection, request, *topic)) return;
     std::size_t ended = hub_.end_topic(*topic);
     answer_json(connection, request,
                 "{\"topic\":\"" + *topic + "\",\"ended_streams\":" + std::to_string(ended) + "}\n");
@@ -250,25 +285,40 @@ void PubSubApi::preflight(Connection& connection, const Request& request, std::s
     connection.respond(std::move(response));
 }
 
-bool PubSubApi::authorize(Connection& connection, const Request& request) {
+bool PubSubApi::carries_publish_token(const Request& request) const {
     const std::string& token = server_.options().publish_token;
-    if (!token.empty()) {
-        std::string_view given = header_value(request, "Authorization");
-        constexpr std::string_view kScheme = "Bearer ";
-        bool ok = given.size() > kScheme.size() && iequals(given.substr(0, kScheme.size()), kScheme) &&
-                  constant_time_equals(given.substr(kScheme.size()), token);
-        if (!ok) {
-            Response response = Response::text(401, "publishing needs Authorization: Bearer <token>");
-            response.headers.emplace_back("WWW-Authenticate", "Bearer");
-            send(connection, cors_headers(request), std::move(response));
-        }
-        return ok;
-    }
-    if (!connection.peer().is_loopback()) {
+    if (token.empty()) return false;
+    std::string_view given = header_value(request, "Authorization");
+    constexpr std::string_view kScheme = "Bearer ";
+    return given.size() > kScheme.size() && iequals(given.substr(0, kScheme.size()), kScheme) &&
+           constant_time_equals(given.substr(kScheme.size()), token);
+}
+
+bool PubSubApi::is_operator(const Connection& connection, const Request& request) const {
+    if (server_.options().publish_token.empty()) return connection.peer().is_loopback();
+    return carries_publish_token(request);
+}
+
+bool PubSubApi::authorize(Connection& connection, const Request& request) {
+    if (is_operator(connection, request)) return true;
+    if (!server_.options().publish_token.empty()) {
+        refuse(connection, request, {401, "publishing needs Authorization: Bearer <token>", std::nullopt});
+    } else {
         answer(connection, request, 403, "publishing is only allowed from loopback unless --publish-token is set");
+    }
+    return false;
+}
+
+bool PubSubApi::authorize_publish(Connection& connection, const Request& request, std::string_view topic) {
+    if (is_operator(connection, request)) return true;
+    // A subscriber token that grants this topic may publish to it too.
+    if (access_.enabled() && access_.token_of(request)) {
+        Access::Verdict verdict = access_.may_publish_by_token(request, topic, now_s());
+        if (verdict.status == 0) return true;
+        refuse(connection, request, verdict);
         return false;
     }
-    return true;
+    return authorize(connection, request);
 }
 
 std::optional<std::string> PubSubApi::topic_param(Connection& connection, const Request& request) {

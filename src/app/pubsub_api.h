@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "app/access.h"
 #include "http/cors.h"
 #include "sse/hub.h"
 
@@ -33,22 +34,38 @@ struct Request;
 
 class PubSubApi {
 public:
-    PubSubApi(Server& server, Hub& hub);
+    // `access` decides who may read and publish which topic (see access.h).
+    PubSubApi(Server& server, Hub& hub, const Access& access);
 
     // Registers the routes above on the server's router.
     void install();
     // Publishes through a Redis Stream instead of straight into the hub.
     void use_redis(RedisBridge* bridge) { redis_ = bridge; }
 
-    // Answers 401/403 and returns false when the peer may not publish
-    // (also used by /topics, which reveals topic names).
+    // The operator's rule: the request carries --publish-token, or, without
+    // one, comes from a loopback peer. Such a request may publish to and
+    // read every topic, and list them all.
+    bool is_operator(const Connection& connection, const Request& request) const;
+    // True when the request carries --publish-token (never without one).
+    bool carries_publish_token(const Request& request) const;
+    // Answers 401/403 and returns false unless is_operator() (used by
+    // /topics, which reveals topic names, when no token grants them).
     bool authorize(Connection& connection, const Request& request);
+    // May the request publish to (or end) `topic`: the operator's rule, or
+    // a token whose publish patterns cover it. Answers 401/403 if not.
+    bool authorize_publish(Connection& connection, const Request& request, std::string_view topic);
+    const Access& access() const { return access_; }
 
 private:
     void subscribe_one(Connection& connection, const Request& request);
     void subscribe_many(Connection& connection, const Request& request);
     void subscribe(Connection& connection, const Request& request, std::vector<std::string> topics,
                    bool multi);
+    // Ends the stream when its token expires (at `expires_s`, wall clock).
+    void end_at(Connection& connection, std::int64_t expires_s);
+    static std::int64_t now_s();
+    // Answers a refusal of `access` (401 with WWW-Authenticate, or 403).
+    void refuse(Connection& connection, const Request& request, const Access::Verdict& verdict);
     // What a POST /publish asks for, from its query.
     struct PublishRequest {
         std::string topic;
@@ -76,6 +93,7 @@ private:
 
     Server& server_;
     Hub& hub_;
+    const Access& access_;
     CorsPolicy cors_;
     RedisBridge* redis_ = nullptr;
 };

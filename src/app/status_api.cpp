@@ -8,12 +8,13 @@
 #include <utility>
 #include <vector>
 
-#include "server/connection.h"
-#include "sse/hub.h"
 #include "app/pubsub_api.h"
-#include "redis/redis_bridge.h"
-#include "server/server.h"
 #include "http/url.h"
+#include "loop/event_loop.h"
+#include "redis/redis_bridge.h"
+#include "server/connection.h"
+#include "server/server.h"
+#include "sse/hub.h"
 
 namespace sse {
 
@@ -111,11 +112,22 @@ std::string StatusApi::topic_json(const std::string& topic) const {
            ",\"bytes\":" + std::to_string(history.bytes_of(topic)) + "}";
 }
 
+bool StatusApi::may_list(Connection& connection, const Request& request, bool& everything) {
+    // The operator sees every topic; a token holder, the topics its grant
+    // (or --public) lets it read, and no other name; anyone else is refused.
+    everything = pubsub_.is_operator(connection, request);
+    if (everything || (pubsub_.access().enabled() && pubsub_.access().token_of(request))) return true;
+    return pubsub_.authorize(connection, request);  // answers 401 or 403
+}
+
 void StatusApi::topics(Connection& connection, const Request& request) {
-    if (!pubsub_.authorize(connection, request)) return;
-    std::set<std::string> names;
-    for (std::string& name : hub_.topic_names()) names.insert(std::move(name));
-    for (std::string& name : hub_.history().topic_names()) names.insert(std::move(name));
+    bool everything = false;
+    if (!may_list(connection, request, everything)) return;
+    std::set<std::string> all;
+    for (std::string& name : hub_.topic_names()) all.insert(std::move(name));
+    for (std::string& name : hub_.history().topic_names()) all.insert(std::move(name));
+    std::vector<std::string> names(all.begin(), all.end());
+    if (!everything) names = pubsub_.access().readable(request, std::move(names), wall_clock_ms() / 1000);
     std::string json = "[";
     for (const std::string& name : names) {
         if (json.size() > 1) json += ",";
@@ -129,10 +141,16 @@ void StatusApi::topics(Connection& connection, const Request& request) {
 }
 
 void StatusApi::one_topic(Connection& connection, const Request& request) {
-    if (!pubsub_.authorize(connection, request)) return;
+    bool everything = false;
+    if (!may_list(connection, request, everything)) return;
     std::optional<std::string> topic = percent_decode(request.path.substr(std::string_view("/topics/").size()));
     if (!topic || !is_valid_topic(*topic)) {
         send(connection, request, Response::text(400, "invalid topic name (" + topic_name_rule() + ")"));
+        return;
+    }
+    // Refused alike whether or not the topic exists.
+    if (!everything && pubsub_.access().readable(request, {*topic}, wall_clock_ms() / 1000).empty()) {
+        send(connection, request, Response::text(403, "the token does not grant this topic"));
         return;
     }
     if (hub_.subscribers(*topic) == 0 && hub_.history().events_of(*topic) == 0) {
@@ -160,12 +178,18 @@ std::string StatusApi::render_metrics() const {
     // Streams per topic: the busiest by name, the rest summed, so a client
     // inventing topic names cannot grow this page without bound.
     std::vector<std::pair<std::size_t, std::string>> by_size;
-    for (std::string& name : hub_.topic_names()) by_size.emplace_back(hub_.subscribers(name), std::move(name));
+    // Private topics are never named here: /metrics answers anyone.
+    const Access& access = pubsub_.access();
+    std::size_t hidden = 0;
+    for (std::string& name : hub_.topic_names()) {
+        if (access.is_public(name)) by_size.emplace_back(hub_.subscribers(name), std::move(name));
+        else hidden += hub_.subscribers(name);
+    }
     std::sort(by_size.begin(), by_size.end(), [](const auto& a, const auto& b) {
         return a.first != b.first ? a.first > b.first : a.second < b.second;
     });
     m.family("sse_topic_subscribers", "gauge", "Subscribed streams of the busiest topics.");
-    std::size_t other = 0;
+    std::size_t other = hidden;
     for (std::size_t i = 0; i < by_size.size(); ++i) {
         if (i < kMetricsTopTopics) m.sample("sse_topic_subscribers", static_cast<double>(by_size[i].first),
                                             "topic=\"" + by_size[i].second + "\"");

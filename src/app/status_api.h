@@ -48,6 +48,9 @@ private:
     // Every answer of these endpoints goes out through here, with the CORS
     // headers for the request's Origin (--cors-origin), as in PubSubApi.
     void send(Connection& connection, const Request& request, Response response) const;
+    // True when the request may list topics; `everything` when it may see
+    // them all. Answers 401/403 when not.
+    bool may_list(Connection& connection, const Request& request, bool& everything);
     void topics(Connection& connection, const Request& request);
     void one_topic(Connection& connection, const Request& request);
 

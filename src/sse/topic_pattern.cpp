@@ -69,6 +69,18 @@ bool pattern_covers(std::string_view grant, std::string_view requested) {
     return g.size() == r.size();
 }
 
+bool patterns_overlap(std::string_view a, std::string_view b) {
+    std::vector<std::string_view> x = split_segments(a);
+    std::vector<std::string_view> y = split_segments(b);
+    for (std::size_t i = 0;; ++i) {
+        // A "**" takes whatever the other has left, if it has anything left.
+        if (i < x.size() && x[i] == kMany) return i < y.size();
+        if (i < y.size() && y[i] == kMany) return i < x.size();
+        if (i == x.size() || i == y.size()) return x.size() == y.size();
+        if (x[i] != kOne && y[i] != kOne && x[i] != y[i]) return false;
+    }
+}
+
 bool any_covers(const std::vector<std::string>& grants, std::string_view requested) {
     for (const std::string& grant : grants)
         if (pattern_covers(grant, requested)) return true;

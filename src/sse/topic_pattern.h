@@ -40,6 +40,9 @@ bool pattern_matches(std::string_view pattern, std::string_view name);
 // and "user.42.orders"; "user.*" does not cover "user.**".
 bool pattern_covers(std::string_view grant, std::string_view requested);
 
+// True when some topic matches both `a` and `b`.
+bool patterns_overlap(std::string_view a, std::string_view b);
+
 // True when any of `grants` covers `requested`.
 bool any_covers(const std::vector<std::string>& grants, std::string_view requested);
 

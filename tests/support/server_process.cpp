@@ -115,7 +115,7 @@ int decode_wait_status(int wait_status) {
     return -1;
 }
 
-ServerProcess::ServerProcess(std::vector<std::string> extra_args) {
+ServerProcess::ServerProcess(std::vector<std::string> extra_args, const std::string& stderr_path) {
     std::vector<std::string> args = {"--port", "0"};
     if (std::find(extra_args.begin(), extra_args.end(), "--bind") == extra_args.end()) {
         args.insert(args.end(), {"--bind", "127.0.0.1"});
@@ -123,14 +123,21 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args) {
     args.insert(args.end(), extra_args.begin(), extra_args.end());
 
     Pipe out = make_pipe();
+    int err_fd = -1;
+    if (!stderr_path.empty()) {
+        err_fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (err_fd < 0) throw errno_error("open " + stderr_path);
+    }
     try {
-        pid_ = spawn_server(args, out.write_fd, -1);
+        pid_ = spawn_server(args, out.write_fd, err_fd);
     } catch (...) {
         ::close(out.read_fd);
         ::close(out.write_fd);
+        if (err_fd >= 0) ::close(err_fd);
         throw;
     }
     ::close(out.write_fd);  // the child holds the only write end now: EOF = exit
+    if (err_fd >= 0) ::close(err_fd);
     stdout_fd_ = out.read_fd;
 
     try {

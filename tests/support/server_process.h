@@ -35,9 +35,10 @@ public:
     // (at most kGuardTimeout) for its listening line. When `extra_args`
     // contains "--bind", the default bind address is left out. Throws
     // std::runtime_error when the server exits or stays silent instead.
-    // The server's stderr goes to the test's stderr; so does its stdout
-    // after the listening line.
-    explicit ServerProcess(std::vector<std::string> extra_args = {});
+    // The server's stderr goes to the test's stderr, or to the file
+    // `stderr_path` (created or emptied) when one is given; its stdout goes
+    // to the test's stderr after the listening line.
+    explicit ServerProcess(std::vector<std::string> extra_args = {}, const std::string& stderr_path = "");
     ~ServerProcess();
 
     ServerProcess(const ServerProcess&) = delete;

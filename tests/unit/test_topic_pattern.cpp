@@ -179,3 +179,23 @@ TEST_CASE("the index agrees with pattern_matches on random patterns and names, a
     index.remove("a.b", 1);  // not there: harmless
     CHECK(index.empty());
 }
+
+TEST_CASE("patterns_overlap: some topic matches both, checked against names") {
+    const std::vector<std::string> patterns = {"a", "b", "*", "**", "a.*", "a.**", "*.b", "a.b", "a.*.c", "*.*",
+                                               "a.b.**", "*.**", "a.b.c", "private.**", "private"};
+    const std::vector<std::string> names = {"a", "b", "a.b", "a.c", "b.b", "a.b.c", "a.x.c", "a.b.c.d", "x.y",
+                                            "private", "private.x", "private.x.y", "private.b"};
+    for (const std::string& x : patterns) {
+        for (const std::string& y : patterns) {
+            bool witnessed = false;
+            for (const std::string& name : names)
+                witnessed = witnessed || (pattern_matches(x, name) && pattern_matches(y, name));
+            CAPTURE(x);
+            CAPTURE(y);
+            // Every witnessed overlap is found; every found overlap is
+            // real (the names above are rich enough to witness these).
+            CHECK(sse::patterns_overlap(x, y) == witnessed);
+            CHECK(sse::patterns_overlap(x, y) == sse::patterns_overlap(y, x));
+        }
+    }
+}
