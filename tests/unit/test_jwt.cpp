@@ -317,3 +317,19 @@ TEST_CASE("token_error_reason") {
 }
 
 }  // namespace
+
+TEST_CASE("verify_token: the example token of docs/private-topics.md verifies as documented") {
+    const std::string key = "an-example-key-of-32-bytes-or-more!";
+    const std::string token =
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsImV4cCI6MTkyNDk5MjAwMCwiYXVkIjoic3NlIiwic3Nl"
+        "Ijp7InN1YnNjcmliZSI6WyJ1c2VyLmFsaWNlLioqIiwibmV3cyJdLCJwdWJsaXNoIjpbInVzZXIuYWxpY2UuKioiXX19."
+        "pVBShrfdSkLTeONo_d5mgw2WVt6l4o_YGfIQotHfW4o";
+    const std::vector<std::string> keys = {key};
+    sse::TokenCheck check = sse::verify_token(token, keys, 1'800'000'000, 5, "sse");
+    REQUIRE(check.error == TokenError::None);
+    CHECK(check.claims.sub == std::optional<std::string>("alice"));
+    CHECK(check.claims.exp == std::optional<std::int64_t>(1924992000));
+    CHECK(check.claims.grant.subscribe == std::vector<std::string>{"user.alice.**", "news"});
+    CHECK(check.claims.grant.publish == std::vector<std::string>{"user.alice.**"});
+    CHECK(sse::verify_token(token, keys, 1'924'992'005, 5, "sse").error == TokenError::Expired);
+}
