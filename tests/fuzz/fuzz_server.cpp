@@ -39,6 +39,7 @@
 #include "sse/hub.h"
 #include "loop/log.h"
 #include "options.h"
+#include "app/access.h"
 #include "app/pubsub_api.h"
 #include "app/random_stream.h"
 #include "app/routes.h"
@@ -108,6 +109,7 @@ struct App {
     std::unique_ptr<sse::Server> server;
     std::unique_ptr<sse::RandomStream> random_stream;
     std::unique_ptr<sse::Hub> hub;
+    std::unique_ptr<sse::Access> access;
     std::unique_ptr<sse::PubSubApi> pubsub;
     std::unique_ptr<sse::StatusApi> status;
 
@@ -124,7 +126,11 @@ struct App {
         limits.history_bytes = options.history_bytes;
         hub = std::make_unique<sse::Hub>(limits, kSeedWallMs);
         for (const char* topic : {"news", "weather", "news"}) hub->publish(topic, "", "seed", kSeedWallMs);
-        pubsub = std::make_unique<sse::PubSubApi>(*server, *hub);
+        // As in the demo: a fixed key, and private.** private, so requests
+        // with and without tokens reach the access checks.
+        access = std::make_unique<sse::Access>(
+            sse::Access::demo("fuzz-key-0123456789abcdef0123456789", "private.**", options));
+        pubsub = std::make_unique<sse::PubSubApi>(*server, *hub, *access);
         pubsub->install();
         status = std::make_unique<sse::StatusApi>(*server, *hub, *pubsub);
         status->install();
