@@ -40,8 +40,12 @@ bool Access::is_public(std::string_view name) const {
 std::optional<std::string> Access::token_of(const Request& request) const {
     if (const Header* authorization = request.find("Authorization")) {
         std::string_view value = authorization->value;
-        if (value.size() > kBearer.size() && iequals(value.substr(0, kBearer.size()), kBearer))
-            return std::string(value.substr(kBearer.size()));
+        if (value.size() > kBearer.size() && iequals(value.substr(0, kBearer.size()), kBearer)) {
+            value.remove_prefix(kBearer.size());
+            // RFC 6750 section 2.1: one or more spaces after the scheme.
+            while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+            return std::string(value);
+        }
     }
     if (std::optional<std::string_view> cookie = cookie_value(request, cookie_)) return std::string(*cookie);
     if (std::optional<std::string> query = query_param(request.query, "access_token")) return query;

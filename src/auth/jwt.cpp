@@ -4,6 +4,8 @@
 #include "auth/jwt.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -44,20 +46,6 @@ std::optional<JsonValue> decode_json_object(std::string_view part) {
     return value;
 }
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) {
-               return lower(x) == lower(y);
-           });
-}
-
-// RFC 7519 section 5.1 recommends "JWT"; by RFC 7515 section 4.1.9 a
-// "typ" without a '/' means "application/" in front of it, and media
-// types compare without regard to case.
-bool is_jwt_type(std::string_view typ) {
-    return equals_ignoring_case(typ, "JWT") || equals_ignoring_case(typ, "application/jwt");
-}
-
 // The algorithm is read before the signature is checked (it says how to
 // check it), so it is matched against the one algorithm accepted here:
 // a token cannot talk its way down to "none" or to another key type.
@@ -69,10 +57,10 @@ TokenError check_header(const JsonValue& header) {
     // "crit" names extensions the recipient must understand or refuse the
     // token (RFC 7515 section 4.1.11); none is understood here.
     if (header.find("crit") != nullptr) return TokenError::UnsupportedAlgorithm;
+    // "typ" is the application's business (RFC 7519 section 5.1): "JWT",
+    // "at+jwt" (RFC 9068) and others are all fine, if it is a string.
     const JsonValue* typ = header.find("typ");
-    if (typ != nullptr && (typ->type != JsonType::String || !is_jwt_type(typ->text))) {
-        return TokenError::Malformed;
-    }
+    if (typ != nullptr && typ->type != JsonType::String) return TokenError::Malformed;
     return TokenError::None;
 }
 
@@ -94,11 +82,21 @@ TokenError check_signature(const TokenParts& parts, std::span<const std::string>
 }
 
 // A NumericDate, accepted here only as an integer number of seconds.
-bool read_time(const JsonValue& payload, std::string_view name, std::optional<std::int64_t>& out) {
+// A NumericDate (RFC 7519 section 2) is any JSON number of seconds, and
+// libraries write fractions ("exp": time.time() + 600). A fraction is
+// rounded toward the safe side: `round_up` for nbf (valid no sooner),
+// down for exp (expired no later). Outside int64, it is held at the limit.
+bool read_time(const JsonValue& payload, std::string_view name, bool round_up, std::optional<std::int64_t>& out) {
     const JsonValue* value = payload.find(name);
     if (value == nullptr) return true;
-    out = value->as_int64();
-    return out.has_value();
+    if (value->type != JsonType::Number) return false;
+    if ((out = value->as_int64())) return true;
+    double seconds = std::strtod(value->text.c_str(), nullptr);
+    if (!std::isfinite(seconds)) return false;
+    seconds = round_up ? std::ceil(seconds) : std::floor(seconds);
+    constexpr double kLimit = 9.2e18;  // inside int64, whatever the rounding
+    out = static_cast<std::int64_t>(std::clamp(seconds, -kLimit, kLimit));
+    return true;
 }
 
 bool read_string_list(const JsonValue& value, std::vector<std::string>& out) {
@@ -146,7 +144,7 @@ bool read_grant(const JsonValue& payload, TokenGrant& grant) {
 
 std::optional<TokenClaims> read_claims(const JsonValue& payload) {
     TokenClaims claims;
-    if (!read_time(payload, "exp", claims.exp) || !read_time(payload, "nbf", claims.nbf) ||
+    if (!read_time(payload, "exp", false, claims.exp) || !read_time(payload, "nbf", true, claims.nbf) ||
         !read_audience(payload, claims.aud) || !read_subject(payload, claims.sub) ||
         !read_grant(payload, claims.grant)) {
         return std::nullopt;

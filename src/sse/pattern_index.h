@@ -59,6 +59,7 @@ public:
     // `name`. A value added under two matching patterns is visited twice.
     template <typename Visit>
     void visit(std::string_view name, Visit visit) const {
+        if (size_ == 0) return;  // the common case: no pattern streams at all
         std::vector<std::string_view> segments = split_segments(name);
         walk(root_, segments, 0, visit);
     }
