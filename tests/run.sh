@@ -89,6 +89,8 @@ run_script browser tests/browser/run.sh
 run_script proxy tests/proxy/run.sh
 run_script redis tests/redis/run.sh
 run_script redis-asan env SSE_SERVER_BIN=build/asan/sse-server tests/redis/run.sh
+run_script auth tests/auth/run.sh
+run_script auth-asan env SSE_SERVER_BIN=build/asan/sse-server tests/auth/run.sh
 run_script fuzz tests/fuzz/run.sh 30
 run_script bench-smoke bench/smoke.sh
 
