@@ -450,6 +450,18 @@ class Suite:
         path = "/latest/%s?access_token=%s" % (PRIVATE, mint(self.keys[0]))
         self.expect_receives(path, {}, PRIVATE, "?access_token= stream")
 
+    def fractional_times(self):
+        """PyJWT's common idiom: exp = time.time() + 600, a fraction (RFC 7519
+        allows any JSON number); and the RFC 9068 typ at+jwt."""
+        now = time.time()
+        token = remember(jwt.encode(claims(exp=now + 600, nbf=now - 1.5, iat=now), self.keys[0], algorithm="HS256"))
+        self.expect_receives("/latest/" + PRIVATE, bearer(token), PRIVATE, "fractional exp stream")
+        at_jwt = remember(jwt.encode(claims(), self.keys[0], algorithm="HS256", headers={"typ": "at+jwt"}))
+        self.expect_receives("/latest/" + PRIVATE, bearer(at_jwt), PRIVATE, "typ at+jwt stream")
+        expired = remember(jwt.encode(claims(exp=now - 30.5), self.keys[0], algorithm="HS256"))
+        status, _, _ = request(self.port, "GET", "/latest/" + PRIVATE, bearer(expired))
+        expect(status == 401, "a fractional exp 30.5 s ago answered %s, not 401" % status)
+
     # 2.
     def no_token(self):
         status, response, body = request(self.port, "GET", "/latest/" + PRIVATE)
@@ -598,6 +610,8 @@ def main():
              suite.bearer_source),
             ("1b. the same in the sse_token cookie", suite.cookie_source),
             ("1c. the same in ?access_token=", suite.query_source),
+            ("1d. fractional exp/nbf (time.time() + 600) and typ at+jwt are accepted; a fractional past exp is not",
+             suite.fractional_times),
             ("2a. no token: 401 with WWW-Authenticate: Bearer; the public topic needs none", suite.no_token),
             ("2b. a valid PyJWT token that does not grant the topic (or the wider pattern): 403",
              suite.not_granted),
