@@ -138,9 +138,9 @@ void PubSubApi::subscribe_many(Connection& connection, const Request& request) {
 void PubSubApi::subscribe(Connection& connection, const Request& request, std::vector<std::string> topics,
                           bool multi) {
     // Who may read comes first: a refusal must not tell whether a topic
-    // exists, has ended or has subscribers.
-    // Only the publish token reads private topics without a grant: being on
-    // loopback is not enough (behind a proxy every browser is on loopback).
+    // exists, has ended or has subscribers. Only the publish token reads
+    // private topics without a grant: being on loopback is not enough
+    // (behind a proxy every browser is on loopback).
     std::optional<std::int64_t> expires_s;
     if (!carries_publish_token(request)) {
         Access::Verdict verdict = access_.may_subscribe(request, topics, now_s());
@@ -149,6 +149,16 @@ void PubSubApi::subscribe(Connection& connection, const Request& request, std::v
             return;
         }
         expires_s = verdict.expires_s;
+    }
+    std::size_t last_n = 0;
+    if (std::optional<std::string> last = query_param(request.query, "last")) {
+        std::size_t max = server_.options().history;
+        auto [end, ec] = std::from_chars(last->data(), last->data() + last->size(), last_n);
+        if (ec != std::errc{} || end != last->data() + last->size() || last_n < 1 || last_n > max) {
+            answer(connection, request, 400,
+                   "last= must be a whole number of events from 1 to " + std::to_string(max) + " (--history)");
+            return;
+        }
     }
     if (hub_.all_ended(topics)) {
         // 204 is how a server tells EventSource to stop reconnecting.
@@ -160,7 +170,7 @@ void PubSubApi::subscribe(Connection& connection, const Request& request, std::v
     // HEAD (the head was enough), or turned away for now: no subscription.
     if (!connection.start_stream(cors_headers(request))) return;
     Hub::Subscription* subscription =
-        hub_.subscribe(connection, std::move(topics), multi, resume_position(request));
+        hub_.subscribe(connection, std::move(topics), multi, resume_position(request), last_n);
     connection.set_on_close([this, subscription] { hub_.unsubscribe(subscription); });
     if (expires_s) end_at(connection, *expires_s);
 }

@@ -88,7 +88,7 @@ void Hub::drop_if_unused(Topic& topic) {
 }
 
 Hub::Subscription* Hub::subscribe(StreamSink& sink, std::vector<std::string> names, bool multi,
-                                  std::optional<EventId> last_event_id) {
+                                  std::optional<EventId> last_event_id, std::size_t last_n) {
     auto* subscription = new Subscription{&sink, multi, EventId{}, {}, {}, {}, EventId{}};
     for (std::string& name : names) {
         if (has_wildcard(name)) subscription->patterns.push_back(std::move(name));
@@ -103,7 +103,9 @@ Hub::Subscription* Hub::subscribe(StreamSink& sink, std::vector<std::string> nam
         t.subscriptions.push_back(subscription);
     }
     for (const std::string& pattern : subscription->patterns) patterns_.add(pattern, subscription);
+    // A resuming client gets exactly what it missed, never the last N again.
     if (last_event_id) replay(*subscription, *last_event_id);
+    else if (last_n > 0) replay_newest(*subscription, last_n);
     return subscription;
 }
 
@@ -165,6 +167,27 @@ void Hub::replay(Subscription& subscription, EventId after) {
     if (!missed.events.empty()) subscription.last_delivered = missed.events.back()->id;
     stats_.delivered += missed.events.size();
     if (!missed.events.empty()) ++stats_.replays;
+}
+
+void Hub::replay_newest(Subscription& subscription, std::size_t count) {
+    // The newest `count` of each topic, so that every widget of a page is
+    // filled at once, then merged in id order. No gap to report: the client
+    // asked for what is there, not for what came after an id.
+    std::vector<const StoredEvent*> newest;
+    for (const std::string& topic : replay_topics(subscription)) {
+        std::vector<const StoredEvent*> held = history_.since(std::span(&topic, 1), EventId{}).events;
+        std::size_t skip = held.size() > count ? held.size() - count : 0;
+        newest.insert(newest.end(), held.begin() + static_cast<std::ptrdiff_t>(skip), held.end());
+    }
+    std::sort(newest.begin(), newest.end(), [](const StoredEvent* a, const StoredEvent* b) { return a->id < b->id; });
+    for (const StoredEvent* event : newest) {
+        subscription.sink->deliver_replay(subscription.multi ? event->named : event->plain);
+    }
+    stats_.delivered += newest.size();
+    if (!newest.empty()) {
+        ++stats_.replays;
+        subscription.last_delivered = newest.back()->id;
+    }
 }
 
 ChunkRef Hub::reset_event(std::span<const std::string> topics, std::string_view reason) const {

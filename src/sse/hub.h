@@ -86,9 +86,12 @@ public:
     // With `last_event_id`, first delivers what the client missed on every
     // topic it follows, patterns included (or a reset event and everything
     // held, if some of it is gone). An event reaches a stream once, however
-    // many of its names and patterns match it.
+    // many of its names and patterns match it. Without `last_event_id`, a
+    // `last_n` above 0 first delivers the newest `last_n` held events of
+    // each of those topics, merged in id order (state on first connect,
+    // ?last=N).
     Subscription* subscribe(StreamSink& sink, std::vector<std::string> names, bool multi,
-                            std::optional<EventId> last_event_id);
+                            std::optional<EventId> last_event_id, std::size_t last_n = 0);
     // Removes the subscription (when its stream closes).
     void unsubscribe(Subscription* subscription);
 
@@ -145,6 +148,7 @@ private:
     void drop_if_unused(Topic& topic);
     void forget_oldest_ending();
     void replay(Subscription& subscription, EventId after);
+    void replay_newest(Subscription& subscription, std::size_t count);
     // The topics a subscription follows that hold history: its names, and
     // every topic with history that one of its patterns matches.
     std::vector<std::string> replay_topics(const Subscription& subscription) const;

@@ -358,3 +358,27 @@ TEST_CASE("among a thousand patterns that cannot match, only the matching stream
     for (const FakeSink& q : quiet) CHECK(q.received.empty());
     for (auto* s : subs) hub.unsubscribe(s);
 }
+
+TEST_CASE("last_n: a new stream first gets the newest N held events of each topic, merged in id order") {
+    Hub hub(limits(), kStart);
+    std::vector<EventId> ids;
+    for (int i = 0; i < 6; ++i) ids.push_back(hub.publish(i % 2 ? "a" : "b", "", std::to_string(i), kStart + i).id);
+    hub.publish("other", "", "x", kStart + 9);
+    FakeSink sink;
+    auto* s = hub.subscribe(sink, {"a", "b"}, true, std::nullopt, 2);  // b: 0 2 4, a: 1 3 5
+    CHECK(sink.ids() == std::vector<std::string>{ids[2].to_string(), ids[3].to_string(), ids[4].to_string(),
+                                                 ids[5].to_string()});
+    CHECK(sink.text().find("event: reset") == std::string::npos);
+    FakeSink more;
+    auto* m = hub.subscribe(more, {"a", "b"}, true, std::nullopt, 100);  // more than is held: all of it
+    CHECK(more.received.size() == 6);
+    FakeSink pattern;
+    auto* p = hub.subscribe(pattern, {"*"}, false, std::nullopt, 1);  // one of each: a, b, other
+    CHECK(pattern.ids() == std::vector<std::string>{ids[4].to_string(), ids[5].to_string(),
+                                                    hub.last_id().to_string()});
+    // With a Last-Event-ID, exactly what was missed, never the last N again.
+    FakeSink resumed;
+    auto* r = hub.subscribe(resumed, {"a", "b"}, true, ids[4], 3);
+    CHECK(resumed.ids() == std::vector<std::string>{ids[5].to_string()});
+    for (auto* x : {s, m, p, r}) hub.unsubscribe(x);
+}

@@ -6,6 +6,11 @@ import { PriceChart } from './chart.js';
 import { addLimited, byId, clock, parseJson } from './dom.js';
 
 export const kTopicsUrl = '/latest?type=news,weather,stock';
+// A new EventSource first gets the newest events of each topic (?last=N),
+// so every widget is filled the moment the page opens. The browser's own
+// reconnections send Last-Event-ID, which wins: they get exactly what they
+// missed, never these again.
+export const kFirstConnectEvents = 5;
 
 let source = null;
 let chart = null;
@@ -33,7 +38,7 @@ export function startTopics() {
 
 export function openTopics() {
     closeTopics();
-    const stream = new EventSource(kTopicsUrl);
+    const stream = new EventSource(`${kTopicsUrl}&last=${kFirstConnectEvents}`);
     source = stream;
     const tell = (kind) => lifecycleWatchers.forEach((watch) => watch(kind, stream));
     stream.addEventListener('open', () => tell('open'));
