@@ -15,6 +15,11 @@ namespace sse {
 
 namespace {
 
+// {"topic":"<t>","ended_streams":<n>} and a newline: what DELETE answers.
+std::string ended_answer(std::string_view topic, std::size_t ended) {
+    return "{\"topic\":\"" + std::string(topic) + "\",\"ended_streams\":" + std::to_string(ended) + "}\n";
+}
+
 // {"id":"<id>","queued":<n>[,"closed":<m>]} and a newline: what a
 // publisher is answered; "closed" counts the streams a close=1 paused.
 std::string publish_answer(EventId id, std::size_t queued, std::optional<std::size_t> closed) {
@@ -282,9 +287,35 @@ void PubSubApi::publish_through_redis(Connection& connection, const Request& req
 void PubSubApi::end_topic(Connection& connection, const Request& request) {
     std::optional<std::string> topic = topic_param(connection, request);
     if (!topic || !authorize_publish(connection, request, *topic)) return;
-    std::size_t ended = hub_.end_topic(*topic);
-    answer_json(connection, request,
-                "{\"topic\":\"" + *topic + "\",\"ended_streams\":" + std::to_string(ended) + "}\n");
+    if (!redis_) {
+        answer_json(connection, request, ended_answer(*topic, hub_.end_topic(*topic)));
+        return;
+    }
+    // With Redis the end travels like an event, so every instance ends the
+    // topic (this one too, when its reader meets the entry).
+    HeaderList cors = cors_headers(request);
+    if (!redis_->up()) {
+        Response response = Response::text(503, "redis is unavailable: the topic was not ended, try again");
+        response.headers.emplace_back("Retry-After", "1");
+        send(connection, std::move(cors), std::move(response));
+        return;
+    }
+    connection.defer();
+    Connection::Handle handle = connection.handle();
+    redis_->end_topic(*topic, [this, handle, topic = *topic, cors = std::move(cors)](std::optional<EventId> id,
+                                                                                      const std::string& error) {
+        Connection* waiting = server_.find(handle);
+        if (!waiting) return;
+        Response response;
+        if (id) {
+            response.content_type = "application/json";
+            response.body = ended_answer(topic, hub_.subscribers(topic));  // this instance's, as for publishing
+        } else {
+            response = Response::text(503, "redis did not take the end of the topic: " + error);
+            response.headers.emplace_back("Retry-After", "1");
+        }
+        send(*waiting, cors, std::move(response));
+    });
 }
 
 void PubSubApi::preflight(Connection& connection, const Request& request, std::string_view methods) {

@@ -74,6 +74,22 @@ void RedisBridge::publish(std::string_view topic, std::string_view name, std::st
                     });
 }
 
+void RedisBridge::end_topic(std::string_view topic, Done done) {
+    std::string maxlen = std::to_string(history_);
+    writer_.command({"XADD", key_, "MAXLEN", "~", maxlen, "*", "topic", topic, "end", "1"},
+                    [this, done = std::move(done)](const RespValue& reply) {
+                        std::optional<EventId> id;
+                        if (reply.type == RespValue::Type::Bulk) id = parse_event_id(reply.text);
+                        if (!id) {
+                            ++stats_.failed;
+                            done(std::nullopt, reply.is_error() ? reply.text : "unexpected reply to XADD");
+                            return;
+                        }
+                        ++stats_.appended;
+                        done(id, "");
+                    });
+}
+
 void RedisBridge::on_reader_connected() {
     if (loaded_) {
         read_next();  // resume after the last id seen: nothing is skipped
@@ -139,6 +155,7 @@ void RedisBridge::ingest_entry(const RespValue& entry, bool live) {
     if (!id) return;
     std::string_view topic, name, data, retry_text;
     bool pause = false;
+    bool ends_topic = false;
     const std::vector<RespValue>& fields = entry.elements[1].elements;
     for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
         const std::string& field = fields[i].text;
@@ -147,9 +164,18 @@ void RedisBridge::ingest_entry(const RespValue& entry, bool live) {
         else if (field == "data") data = fields[i + 1].text;
         else if (field == "retry") retry_text = fields[i + 1].text;
         else if (field == "close") pause = fields[i + 1].text == "1";
+        else if (field == "end") ends_topic = fields[i + 1].text == "1";
     }
     if (*id > last_seen_) last_seen_ = *id;
     if (!is_valid_topic(topic)) return;  // not one of ours: skip, never crash
+    if (ends_topic) {
+        // Not an event: the topic ends here, on every instance, in stream
+        // order (a later publish revives it, as it does locally). Loaded as
+        // history it ends nothing open, but GETs then answer 204.
+        ++stats_.read;
+        hub_.end_topic(topic);
+        return;
+    }
     if (!name.empty() && !is_valid_topic(name)) name = {};
     // A retry that is not one we would have written is dropped, not trusted.
     std::optional<std::uint32_t> retry_ms;

@@ -58,6 +58,11 @@ public:
     // the same event and pauses the topic's streams when it reads it.
     void publish(std::string_view topic, std::string_view name, std::string_view data,
                  std::optional<std::uint32_t> retry_ms, bool pause, Done done);
+    // Appends the end of `topic` (an entry with "end" 1 and no event): every
+    // instance ends its streams of the topic when it reads it, and one that
+    // starts later learns of it with the history (until the stream's MAXLEN
+    // trims the entry away). `done` gets the entry's id.
+    void end_topic(std::string_view topic, Done done);
 
     const RedisBridgeStats& stats() const { return stats_; }
     std::uint64_t reconnects() const { return writer_.reconnects() + reader_.reconnects(); }

@@ -11,6 +11,8 @@ data in DIR) and sse-server instances with --redis, then checks:
      1b. a pause (retry=MS&close=1) published on A: the final event carries
      retry: MS and the streams close on A and on B; a client that comes back
      streams again (no 204) and resumes with nothing missing;
+     1c. DELETE /publish on A ends the topic on A and B (their streams close,
+     both answer 204), and an instance started later answers 204 too;
   2. a client moved from A to B with Last-Event-ID: no gap, no duplicate;
   3. Redis restarted mid-stream: 503 while it is down, /healthz 503 then 200,
      and every subscriber gets every event answered 2xx exactly once, in order;
@@ -53,7 +55,7 @@ DEADLINE_S = 15.0          # ordinary waits (an event, an answer)
 READ_BLOCK_S = 5.0         # kRedisReadBlockMs: an XREAD with nothing new answers after this
 REDIS_DEADLINE_S = 30.0    # the Redis link: reconnect backoff is at most 5 s
 SHUTDOWN_DEADLINE_S = 10.0
-CHECK_COUNT = 11           # the checks after set-up, for the count when set-up fails
+CHECK_COUNT = 12           # the checks after set-up, for the count when set-up fails
 
 
 class CheckFailed(Exception):
@@ -578,6 +580,29 @@ class Suite:
         for sub in subs:
             sub.close()
 
+    # 1c.
+    def end_travels(self):
+        a, b = self.instances["A"], self.instances["B"]
+        topic = "ended-everywhere"
+        self.publish(a, topic, "before the end")
+        on_a = Subscriber(a.port, topic, name="subscriber on A")
+        on_b = Subscriber(b.port, topic, name="subscriber on B")
+        status, body = http_request(a.port, "DELETE", "/publish?topic=" + topic)
+        expect(status == 200 and '"ended_streams"' in body, "DELETE on A answered %s %r" % (status, body))
+        for sub in (on_a, on_b):
+            wait_until(lambda: sub.closed, "%s's stream ended by the DELETE on A" % sub.name)
+            sub.close()
+        for instance in (a, b):
+            status, _ = http_request(instance.port, "GET", "/latest/" + topic)
+            expect(status == 204, "GET /latest/%s on %s after the end: %s, not 204" % (topic, instance.name, status))
+        g = self.start_instance("G")
+        g.wait_health(200)
+        status, _ = http_request(g.port, "GET", "/latest/" + topic)
+        expect(status == 204, "GET /latest/%s on an instance started after the end: %s, not 204" % (topic, status))
+        # Publishing revives it everywhere, in stream order.
+        self.publish(b, topic, "revived")
+        wait_until(lambda: http_request(g.port, "HEAD", "/latest/" + topic)[0] == 200, "the topic revived on G")
+
     # 2.
     def move_from_a_to_b(self):
         a, b = self.instances["A"], self.instances["B"]
@@ -771,6 +796,7 @@ def main():
         suite.run("1. publish on A is received on B with A's id", suite.publish_on_a_receive_on_b)
         suite.run("1b. a pause published on A closes the streams on A and B; they resume, nothing lost",
                   suite.pause_travels)
+        suite.run("1c. DELETE on A ends the topic on A and B, and on an instance started later", suite.end_travels)
         suite.run("2. a client moved from A to B with Last-Event-ID: no gap, no duplicate", suite.move_from_a_to_b)
         suite.run("3. Redis restarted mid-stream: 503 while down, then nothing lost", suite.redis_restart)
         suite.run("3b. A's link alone cut while B publishes: A resumes, nothing lost", suite.link_cut_resumes)
