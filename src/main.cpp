@@ -132,7 +132,8 @@ int main(int argc, char** argv) {
         [&](std::string_view topic, const std::string& data) {
             if (redis) {
                 if (redis->up()) {
-                    redis->publish(topic, "", data, std::nullopt, false,
+                    const std::string topics[] = {std::string(topic)};
+                    redis->publish(topics, "", data, std::nullopt, false,
                                    [](std::optional<sse::EventId>, const std::string&) {});
                 }
             } else {

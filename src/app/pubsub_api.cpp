@@ -102,7 +102,7 @@ void PubSubApi::install() {
         "POST", "/publish", [this](Connection& c, const Request& r, std::string_view body) { publish(c, r, body); },
         [this](Connection& c, const Request& r) {
             std::optional<PublishRequest> publish = publish_request(c, r);
-            return publish && authorize_publish(c, r, publish->topic);
+            return publish && authorize_publish(c, r, publish->topics);
         });
     router.add("DELETE", "/publish", [this](Connection& c, const Request& r, std::string_view) {
         end_topic(c, r);
@@ -203,9 +203,21 @@ void PubSubApi::refuse(Connection& connection, const Request& request, const Acc
 std::optional<PubSubApi::PublishRequest> PubSubApi::publish_request(Connection& connection,
                                                                      const Request& request) {
     PublishRequest publish;
-    std::optional<std::string> topic = topic_param(connection, request);
-    if (!topic) return std::nullopt;
-    publish.topic = std::move(*topic);
+    std::optional<std::vector<std::string>> topics = query_params(request.query, "topic");
+    if (!topics || topics->empty() ||
+        !std::all_of(topics->begin(), topics->end(), [](const std::string& t) { return is_valid_topic(t); })) {
+        answer(connection, request, 400, "?topic= must name a topic (" + topic_name_rule() + "), once or more");
+        return std::nullopt;
+    }
+    for (std::string& topic : *topics) {
+        if (std::find(publish.topics.begin(), publish.topics.end(), topic) != publish.topics.end()) continue;
+        if (publish.topics.size() == kMaxTopicsPerPublish) {
+            answer(connection, request, 400,
+                   "too many topics in one publish (at most " + std::to_string(kMaxTopicsPerPublish) + ")");
+            return std::nullopt;
+        }
+        publish.topics.push_back(std::move(topic));
+    }
     if (std::optional<std::string> event = query_param(request.query, "event")) {
         if (!is_valid_topic(*event)) {
             answer(connection, request, 400, "invalid event name (" + topic_name_rule() + ")");
@@ -236,7 +248,7 @@ std::optional<PubSubApi::PublishRequest> PubSubApi::publish_request(Connection& 
 
 void PubSubApi::publish(Connection& connection, const Request& request, std::string_view body) {
     std::optional<PublishRequest> publish = publish_request(connection, request);
-    if (!publish || !authorize_publish(connection, request, publish->topic)) return;
+    if (!publish || !authorize_publish(connection, request, publish->topics)) return;
     if (!is_valid_utf8(body)) {
         answer(connection, request, 400, "event data must be UTF-8");
         return;
@@ -245,9 +257,12 @@ void PubSubApi::publish(Connection& connection, const Request& request, std::str
         publish_through_redis(connection, request, *publish, body);
         return;
     }
-    Hub::Published published = hub_.publish(publish->topic, publish->name, body, wall_clock_ms(), publish->retry_ms);
+    Hub::Published published = hub_.publish(publish->topics, publish->name, body, wall_clock_ms(), publish->retry_ms);
     std::optional<std::size_t> paused;
-    if (publish->pause) paused = hub_.pause_topic(publish->topic, publish->retry_ms);
+    if (publish->pause) {
+        std::vector<std::string_view> names(publish->topics.begin(), publish->topics.end());
+        paused = hub_.pause_topics(names, publish->retry_ms);
+    }
     answer_json(connection, request, publish_answer(published.id, published.queued, paused));
 }
 
@@ -266,14 +281,15 @@ void PubSubApi::publish_through_redis(Connection& connection, const Request& req
     // Every instance (this one too) delivers the event, and pauses the
     // topic, when its reader meets the entry: the counts answered here are
     // this instance's streams at the time of the answer.
-    redis_->publish(publish.topic, publish.name, body, publish.retry_ms, publish.pause,
-                    [this, handle, topic = publish.topic, pause = publish.pause, cors = std::move(cors)](
+    redis_->publish(publish.topics, publish.name, body, publish.retry_ms, publish.pause,
+                    [this, handle, topics = publish.topics, pause = publish.pause, cors = std::move(cors)](
                         std::optional<EventId> id, const std::string& error) {
                         Connection* waiting = server_.find(handle);
                         if (!waiting) return;  // the publisher left; the event stands
                         Response response;
                         if (id) {
-                            std::size_t streams = hub_.subscribers(topic);
+                            std::size_t streams = 0;
+                            for (const std::string& topic : topics) streams += hub_.subscribers(topic);
                             response.content_type = "application/json";
                             response.body = publish_answer(*id, streams, pause ? std::optional(streams) : std::nullopt);
                         } else {
@@ -286,7 +302,7 @@ void PubSubApi::publish_through_redis(Connection& connection, const Request& req
 
 void PubSubApi::end_topic(Connection& connection, const Request& request) {
     std::optional<std::string> topic = topic_param(connection, request);
-    if (!topic || !authorize_publish(connection, request, *topic)) return;
+    if (!topic || !authorize_publish(connection, request, std::span(&*topic, 1))) return;
     if (!redis_) {
         answer_json(connection, request, ended_answer(*topic, hub_.end_topic(*topic)));
         return;
@@ -350,14 +366,19 @@ bool PubSubApi::authorize(Connection& connection, const Request& request) {
     return false;
 }
 
-bool PubSubApi::authorize_publish(Connection& connection, const Request& request, std::string_view topic) {
+bool PubSubApi::authorize_publish(Connection& connection, const Request& request,
+                                  std::span<const std::string> topics) {
     if (is_operator(connection, request)) return true;
-    // A subscriber token that grants this topic may publish to it too.
+    // A token whose publish patterns cover every topic may publish.
     if (access_.enabled() && access_.token_of(request)) {
-        Access::Verdict verdict = access_.may_publish_by_token(request, topic, now_s());
-        if (verdict.status == 0) return true;
-        refuse(connection, request, verdict);
-        return false;
+        for (const std::string& topic : topics) {
+            Access::Verdict verdict = access_.may_publish_by_token(request, topic, now_s());
+            if (verdict.status != 0) {
+                refuse(connection, request, verdict);
+                return false;
+            }
+        }
+        return true;
     }
     return authorize(connection, request);
 }

@@ -2,7 +2,7 @@
 //
 //   GET     /latest/<topic>            one topic per stream
 //   GET     /latest?type=a,b,c         several topics, named events
-//   POST    /publish?topic=T[&event=E][&retry=MS][&close=1]
+//   POST    /publish?topic=T[&topic=U...][&event=E][&retry=MS][&close=1]
 //                                      body = the event's data; retry= puts
 //                                      a "retry: MS" line in the event;
 //                                      close=1 then pauses the topic: its
@@ -32,6 +32,9 @@ class RedisBridge;
 class Server;
 struct Request;
 
+// The most distinct topics one publish may name (?topic=a&topic=b...).
+inline constexpr std::size_t kMaxTopicsPerPublish = 16;
+
 class PubSubApi {
 public:
     // `access` decides who may read and publish which topic (see access.h).
@@ -51,9 +54,10 @@ public:
     // Answers 401/403 and returns false unless is_operator() (used by
     // /topics, which reveals topic names, when no token grants them).
     bool authorize(Connection& connection, const Request& request);
-    // May the request publish to (or end) `topic`: the operator's rule, or
-    // a token whose publish patterns cover it. Answers 401/403 if not.
-    bool authorize_publish(Connection& connection, const Request& request, std::string_view topic);
+    // May the request publish to (or end) every one of `topics`: the
+    // operator's rule, or a token whose publish patterns cover each. Answers
+    // 401/403 if not.
+    bool authorize_publish(Connection& connection, const Request& request, std::span<const std::string> topics);
     const Access& access() const { return access_; }
 
 private:
@@ -68,7 +72,7 @@ private:
     void refuse(Connection& connection, const Request& request, const Access::Verdict& verdict);
     // What a POST /publish asks for, from its query.
     struct PublishRequest {
-        std::string topic;
+        std::vector<std::string> topics;         // distinct, at most kMaxTopicsPerPublish
         std::string name;                        // ?event=, may be empty
         std::optional<std::uint32_t> retry_ms;   // ?retry=
         bool pause = false;                      // ?close=1

@@ -192,6 +192,22 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
     return std::nullopt;
 }
 
+std::optional<std::vector<std::string>> query_params(std::string_view query, std::string_view name) {
+    std::vector<std::string> values;
+    while (!query.empty()) {
+        std::size_t amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+        std::size_t equals = pair.find('=');
+        if (pair.empty() || !key_matches(pair.substr(0, equals), name)) continue;
+        std::optional<std::string> value =
+            equals == std::string_view::npos ? std::string{} : decode(pair.substr(equals + 1), true);
+        if (!value) return std::nullopt;
+        values.push_back(std::move(*value));
+    }
+    return values;
+}
+
 std::string redact_target(std::string_view target) {
     std::size_t question = target.find('?');
     if (question == std::string_view::npos) return std::string(target);

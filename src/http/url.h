@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sse {
 
@@ -20,6 +21,10 @@ std::optional<std::string> percent_decode(std::string_view in);
 // "a=1&topic=news", percent-decoded, with '+' read as a space. nullopt when
 // the name is absent or its value is malformed; "" for "name" or "name=".
 std::optional<std::string> query_param(std::string_view query, std::string_view name);
+
+// Every value of `name` in the query, in order, decoded as query_param()
+// does; nullopt when one of them is malformed.
+std::optional<std::vector<std::string>> query_params(std::string_view query, std::string_view name);
 
 // `target` for a log line: the value of every access_token query parameter
 // replaced by "REDACTED", so that no credential reaches a log.

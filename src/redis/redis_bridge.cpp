@@ -1,5 +1,6 @@
 #include "redis/redis_bridge.h"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 
@@ -52,12 +53,13 @@ void RedisBridge::start() {
     reader_.start();
 }
 
-void RedisBridge::publish(std::string_view topic, std::string_view name, std::string_view data,
+void RedisBridge::publish(std::span<const std::string> topics, std::string_view name, std::string_view data,
                           std::optional<std::uint32_t> retry_ms, bool pause, Done done) {
     std::string maxlen = std::to_string(history_);
     std::string retry = retry_ms ? std::to_string(*retry_ms) : std::string();
-    std::vector<std::string_view> command = {"XADD", key_, "MAXLEN", "~", maxlen, "*",
-                                             "topic", topic, "event", name, "data", data};
+    std::vector<std::string_view> command = {"XADD", key_, "MAXLEN", "~", maxlen, "*"};
+    for (const std::string& topic : topics) command.insert(command.end(), {"topic", topic});
+    command.insert(command.end(), {"event", name, "data", data});
     if (retry_ms) command.insert(command.end(), {"retry", retry});
     if (pause) command.insert(command.end(), {"close", "1"});
     writer_.command(command,
@@ -153,13 +155,14 @@ void RedisBridge::ingest_entry(const RespValue& entry, bool live) {
     if (entry.elements.size() < 2) return;
     std::optional<EventId> id = parse_event_id(entry.elements[0].text);
     if (!id) return;
-    std::string_view topic, name, data, retry_text;
+    std::string_view name, data, retry_text;
+    std::vector<std::string_view> topics;
     bool pause = false;
     bool ends_topic = false;
     const std::vector<RespValue>& fields = entry.elements[1].elements;
     for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
         const std::string& field = fields[i].text;
-        if (field == "topic") topic = fields[i + 1].text;
+        if (field == "topic") topics.push_back(fields[i + 1].text);
         else if (field == "event") name = fields[i + 1].text;
         else if (field == "data") data = fields[i + 1].text;
         else if (field == "retry") retry_text = fields[i + 1].text;
@@ -167,7 +170,10 @@ void RedisBridge::ingest_entry(const RespValue& entry, bool live) {
         else if (field == "end") ends_topic = fields[i + 1].text == "1";
     }
     if (*id > last_seen_) last_seen_ = *id;
-    if (!is_valid_topic(topic)) return;  // not one of ours: skip, never crash
+    // Not one of ours: skip, never crash.
+    if (topics.empty() || !std::all_of(topics.begin(), topics.end(), [](std::string_view t) { return is_valid_topic(t); }))
+        return;
+    std::string_view topic = topics.front();
     if (ends_topic) {
         // Not an event: the topic ends here, on every instance, in stream
         // order (a later publish revives it, as it does locally). Loaded as
@@ -185,8 +191,8 @@ void RedisBridge::ingest_entry(const RespValue& entry, bool live) {
         retry_ms = ms;
     ++stats_.read;
     bool fresh = *id > hub_.last_id();
-    hub_.ingest(*id, topic, name, data, retry_ms);
-    if (live && pause && fresh) hub_.pause_topic(topic, retry_ms);
+    hub_.ingest(*id, topics, name, data, retry_ms);
+    if (live && pause && fresh) hub_.pause_topics(topics, retry_ms);
 }
 
 }  // namespace sse

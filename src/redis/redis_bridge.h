@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "sse/event_id.h"
@@ -56,7 +57,8 @@ public:
     using Done = std::function<void(std::optional<EventId> id, const std::string& error)>;
     // `retry_ms` and `pause` travel in the entry, so every instance encodes
     // the same event and pauses the topic's streams when it reads it.
-    void publish(std::string_view topic, std::string_view name, std::string_view data,
+    // One entry carries the event for all its `topics` (a "topic" field each).
+    void publish(std::span<const std::string> topics, std::string_view name, std::string_view data,
                  std::optional<std::uint32_t> retry_ms, bool pause, Done done);
     // Appends the end of `topic` (an entry with "end" 1 and no event): every
     // instance ends its streams of the topic when it reads it, and one that

@@ -81,6 +81,11 @@ History::Replay History::since(std::span<const std::string> topics, EventId afte
     }
     std::sort(replay.events.begin(), replay.events.end(),
               [](const StoredEvent* a, const StoredEvent* b) { return a->id < b->id; });
+    // An event published to several of these topics is held in each log:
+    // the client gets it once.
+    replay.events.erase(std::unique(replay.events.begin(), replay.events.end(),
+                                    [](const StoredEvent* a, const StoredEvent* b) { return a->id == b->id; }),
+                        replay.events.end());
     return replay;
 }
 

@@ -180,6 +180,9 @@ void Hub::replay_newest(Subscription& subscription, std::size_t count) {
         newest.insert(newest.end(), held.begin() + static_cast<std::ptrdiff_t>(skip), held.end());
     }
     std::sort(newest.begin(), newest.end(), [](const StoredEvent* a, const StoredEvent* b) { return a->id < b->id; });
+    newest.erase(std::unique(newest.begin(), newest.end(),
+                             [](const StoredEvent* a, const StoredEvent* b) { return a->id == b->id; }),
+                 newest.end());
     for (const StoredEvent* event : newest) {
         subscription.sink->deliver_replay(subscription.multi ? event->named : event->plain);
     }
@@ -200,38 +203,50 @@ ChunkRef Hub::reset_event(std::span<const std::string> topics, std::string_view 
 
 Hub::Published Hub::publish(std::string_view topic_name, std::string_view name, std::string_view data,
                             std::uint64_t wall_ms, std::optional<std::uint32_t> retry_ms) {
-    return record(ids_.next(wall_ms), topic_name, name, data, retry_ms);
+    return record(ids_.next(wall_ms), std::span(&topic_name, 1), name, data, retry_ms);
 }
 
-Hub::Published Hub::ingest(EventId id, std::string_view topic_name, std::string_view name, std::string_view data,
-                           std::optional<std::uint32_t> retry_ms) {
+Hub::Published Hub::publish(std::span<const std::string> topics, std::string_view name, std::string_view data,
+                            std::uint64_t wall_ms, std::optional<std::uint32_t> retry_ms) {
+    std::vector<std::string_view> views(topics.begin(), topics.end());
+    return record(ids_.next(wall_ms), views, name, data, retry_ms);
+}
+
+Hub::Published Hub::ingest(EventId id, std::span<const std::string_view> topics, std::string_view name,
+                           std::string_view data, std::optional<std::uint32_t> retry_ms) {
     if (id <= last_ingested_) return Published{id, 0};
     last_ingested_ = id;
-    return record(id, topic_name, name, data, retry_ms);
+    return record(id, topics, name, data, retry_ms);
 }
 
-Hub::Published Hub::record(EventId id, std::string_view topic_name, std::string_view name, std::string_view data,
-                           std::optional<std::uint32_t> retry_ms) {
+Hub::Published Hub::record(EventId id, std::span<const std::string_view> topics, std::string_view name,
+                           std::string_view data, std::optional<std::uint32_t> retry_ms) {
     std::string id_text = id.to_string();
-    StoredEvent event;
-    event.id = id;
-    event.plain = ChunkRef::make(encode_event(id_text, name, data, retry_ms));
-    // Multi-topic streams need a name on every event; the publisher's name,
-    // else the topic. When the publisher named it, both forms are the same.
-    event.named =
-        name.empty() ? ChunkRef::make(encode_event(id_text, topic_name, data, retry_ms)) : event.plain;
-
+    // One wire form for single-topic streams, shared by every topic.
+    ChunkRef plain = ChunkRef::make(encode_event(id_text, name, data, retry_ms));
     Published result{id, 0};
-    if (Topic* t = find(topic_name)) {
-        t->ended = false;
-        for (Subscription* s : t->subscriptions) result.queued += s->deliver_once(event);
-        drop_if_unused(*t);
+    for (std::string_view topic_name : topics) {
+        StoredEvent event;
+        event.id = id;
+        event.plain = plain;
+        // Multi-topic streams need a name on every event; the publisher's
+        // name, else the topic. When the publisher named it, both forms
+        // are the same.
+        event.named =
+            name.empty() ? ChunkRef::make(encode_event(id_text, topic_name, data, retry_ms)) : event.plain;
+        // A stream that follows several of the topics gets the event once
+        // (deliver_once), named by the first of them it follows.
+        if (Topic* t = find(topic_name)) {
+            t->ended = false;
+            for (Subscription* s : t->subscriptions) result.queued += s->deliver_once(event);
+            drop_if_unused(*t);
+        }
+        // Only the patterns that match are visited (see PatternIndex).
+        patterns_.visit(topic_name, [&](Subscription* s) { result.queued += s->deliver_once(event); });
+        history_.append(topic_name, std::move(event));
     }
-    // Only the patterns that match are visited (see PatternIndex).
-    patterns_.visit(topic_name, [&](Subscription* s) { result.queued += s->deliver_once(event); });
     stats_.delivered += result.queued;
     ++stats_.published;
-    history_.append(topic_name, std::move(event));
     return result;
 }
 
@@ -255,12 +270,18 @@ std::size_t Hub::end_topic(std::string_view name) {
 }
 
 std::size_t Hub::pause_topic(std::string_view name, std::optional<std::uint32_t> retry_ms) {
-    // Every stream that receives the topic's events, each once. A paused
+    return pause_topics(std::span(&name, 1), retry_ms);
+}
+
+std::size_t Hub::pause_topics(std::span<const std::string_view> names, std::optional<std::uint32_t> retry_ms) {
+    // Every stream that receives the topics' events, each once. A paused
     // sink leaves when its connection closes, later: no list changes while
     // it is walked.
     std::vector<Subscription*> paused;
-    if (Topic* t = find(name)) paused = t->subscriptions;
-    patterns_.visit(name, [&](Subscription* s) { paused.push_back(s); });
+    for (std::string_view name : names) {
+        if (Topic* t = find(name)) paused.insert(paused.end(), t->subscriptions.begin(), t->subscriptions.end());
+        patterns_.visit(name, [&](Subscription* s) { paused.push_back(s); });
+    }
     std::sort(paused.begin(), paused.end());
     paused.erase(std::unique(paused.begin(), paused.end()), paused.end());
     for (Subscription* s : paused) s->sink->pause(retry_ms);

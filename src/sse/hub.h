@@ -104,11 +104,16 @@ public:
     // and that `data` is UTF-8.
     Published publish(std::string_view topic, std::string_view name, std::string_view data,
                       std::uint64_t wall_ms, std::optional<std::uint32_t> retry_ms = std::nullopt);
+    // One event, one id, to several distinct `topics`: a stream following
+    // more than one of them receives it once, and so does a replay.
+    // `queued` counts distinct streams.
+    Published publish(std::span<const std::string> topics, std::string_view name, std::string_view data,
+                      std::uint64_t wall_ms, std::optional<std::uint32_t> retry_ms = std::nullopt);
     // Records and delivers an event whose id was issued elsewhere (by a
     // Redis Stream). Ids at or below last_id() are ignored (already seen),
     // so reading the same entry twice delivers it once.
-    Published ingest(EventId id, std::string_view topic, std::string_view name, std::string_view data,
-                     std::optional<std::uint32_t> retry_ms = std::nullopt);
+    Published ingest(EventId id, std::span<const std::string_view> topics, std::string_view name,
+                     std::string_view data, std::optional<std::uint32_t> retry_ms = std::nullopt);
 
     // With external ids (Redis), a Last-Event-ID above last_id() may simply
     // not have been read from the stream yet: it is then honoured (events up
@@ -126,6 +131,8 @@ public:
     // the clients that come back stream again and resume with their
     // Last-Event-ID. Returns the number of streams paused.
     std::size_t pause_topic(std::string_view topic, std::optional<std::uint32_t> retry_ms);
+    // The same for several topics at once, each stream paused once.
+    std::size_t pause_topics(std::span<const std::string_view> topics, std::optional<std::uint32_t> retry_ms);
     // True when every one of `topics` has been ended (and not revived).
     bool all_ended(std::span<const std::string> topics) const;
 
@@ -153,8 +160,8 @@ private:
     // every topic with history that one of its patterns matches.
     std::vector<std::string> replay_topics(const Subscription& subscription) const;
     ChunkRef reset_event(std::span<const std::string> topics, std::string_view reason) const;
-    Published record(EventId id, std::string_view topic, std::string_view name, std::string_view data,
-                     std::optional<std::uint32_t> retry_ms);
+    Published record(EventId id, std::span<const std::string_view> topics, std::string_view name,
+                     std::string_view data, std::optional<std::uint32_t> retry_ms);
 
     IdGenerator ids_;
     History history_;

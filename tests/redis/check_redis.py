@@ -13,6 +13,7 @@ data in DIR) and sse-server instances with --redis, then checks:
      streams again (no 204) and resumes with nothing missing;
      1c. DELETE /publish on A ends the topic on A and B (their streams close,
      both answer 204), and an instance started later answers 204 too;
+     1d. one event to two topics through A: one id, once to each stream on B;
   2. a client moved from A to B with Last-Event-ID: no gap, no duplicate;
   3. Redis restarted mid-stream: 503 while it is down, /healthz 503 then 200,
      and every subscriber gets every event answered 2xx exactly once, in order;
@@ -55,7 +56,7 @@ DEADLINE_S = 15.0          # ordinary waits (an event, an answer)
 READ_BLOCK_S = 5.0         # kRedisReadBlockMs: an XREAD with nothing new answers after this
 REDIS_DEADLINE_S = 30.0    # the Redis link: reconnect backoff is at most 5 s
 SHUTDOWN_DEADLINE_S = 10.0
-CHECK_COUNT = 12           # the checks after set-up, for the count when set-up fails
+CHECK_COUNT = 13           # the checks after set-up, for the count when set-up fails
 
 
 class CheckFailed(Exception):
@@ -603,6 +604,23 @@ class Suite:
         self.publish(b, topic, "revived")
         wait_until(lambda: http_request(g.port, "HEAD", "/latest/" + topic)[0] == 200, "the topic revived on G")
 
+    # 1d.
+    def multi_topic_travels(self):
+        a, b = self.instances["A"], self.instances["B"]
+        only_x = Subscriber(b.port, "multi-x", name="stream of multi-x on B")
+        only_y = Subscriber(b.port, "multi-y", name="stream of multi-y on B")
+        status, body = http_request(a.port, "POST", "/publish?topic=multi-x&topic=multi-y", b"both")
+        match = re.match(r'\{"id":"([0-9]+-[0-9]+)"', body) if status == 200 else None
+        expect(match, "POST /publish?topic=multi-x&topic=multi-y on A answered %s %r" % (status, body))
+        for sub, topic in ((only_x, "multi-x"), (only_y, "multi-y")):
+            got = sub.wait_count(1)
+            expect(got[0]["id"] == match.group(1) and got[0]["data"] == "both",
+                   "%s: expected %s 'both', got %s" % (sub.name, match.group(1), got[0]))
+            self.history.setdefault(topic, []).append((match.group(1), "both"))
+            (before,) = self.sentinel(a, topic, [sub])
+            expect_exactly(sub, before, [(match.group(1), "both")])
+            sub.close()
+
     # 2.
     def move_from_a_to_b(self):
         a, b = self.instances["A"], self.instances["B"]
@@ -797,6 +815,7 @@ def main():
         suite.run("1b. a pause published on A closes the streams on A and B; they resume, nothing lost",
                   suite.pause_travels)
         suite.run("1c. DELETE on A ends the topic on A and B, and on an instance started later", suite.end_travels)
+        suite.run("1d. one event to two topics through A reaches B's stream of each, once", suite.multi_topic_travels)
         suite.run("2. a client moved from A to B with Last-Event-ID: no gap, no duplicate", suite.move_from_a_to_b)
         suite.run("3. Redis restarted mid-stream: 503 while down, then nothing lost", suite.redis_restart)
         suite.run("3b. A's link alone cut while B publishes: A resumes, nothing lost", suite.link_cut_resumes)

@@ -382,3 +382,27 @@ TEST_CASE("last_n: a new stream first gets the newest N held events of each topi
     CHECK(resumed.ids() == std::vector<std::string>{ids[5].to_string()});
     for (auto* x : {s, m, p, r}) hub.unsubscribe(x);
 }
+
+TEST_CASE("one event to several topics: one id, once per stream, live and replayed") {
+    Hub hub(limits(), kStart);
+    FakeSink on_a, on_b, on_both, by_pattern;
+    auto* a = hub.subscribe(on_a, {"a"}, false, std::nullopt);
+    auto* b = hub.subscribe(on_b, {"b"}, false, std::nullopt);
+    auto* both = hub.subscribe(on_both, {"a", "b"}, true, std::nullopt);
+    auto* p = hub.subscribe(by_pattern, {"*"}, false, std::nullopt);
+    const std::vector<std::string> topics = {"a", "b"};
+    Hub::Published published = hub.publish(topics, "", "twice named, once sent", kStart);
+    CHECK(published.queued == 4);
+    for (FakeSink* sink : {&on_a, &on_b, &on_both, &by_pattern}) {
+        CHECK(sink->ids() == std::vector<std::string>{published.id.to_string()});
+    }
+    CHECK(on_both.text().find("event: a\n") != std::string::npos);  // named by the first topic it follows
+    EventId before = hub.publish("c", "", "earlier", kStart).id;
+    EventId after = hub.publish(topics, "", "again", kStart + 1).id;
+    FakeSink resumed, newest;
+    auto* r = hub.subscribe(resumed, {"a", "b"}, true, before);
+    CHECK(resumed.ids() == std::vector<std::string>{after.to_string()});
+    auto* n = hub.subscribe(newest, {"a", "b"}, true, std::nullopt, 5);
+    CHECK(newest.ids() == std::vector<std::string>{published.id.to_string(), after.to_string()});
+    for (auto* x : {a, b, both, p, r, n}) hub.unsubscribe(x);
+}
