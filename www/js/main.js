@@ -3,6 +3,7 @@
 // section 2 opens, so it starts listening first.
 import { startConnection } from './connection.js';
 import { startEnding } from './ending.js';
+import { startPrivate } from './private.js';
 import { startPublish } from './publish.js';
 import { startRandom } from './random.js';
 import { startResume } from './resume.js';
@@ -16,3 +17,4 @@ startResume();
 startWire();
 startPublish();
 startEnding();
+startPrivate();
