@@ -1,13 +1,14 @@
 // The demo page in headless Chromium against a real server: every section
 // must work live, the page must log no errors, and screenshots are saved in
 // out/ for a person to look at (screenshot.png is the one the README shows).
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { Checks, delay, repoRoot, startServer } from './lib.mjs';
+import { Checks, delay, publishTo, repoRoot, signHs256, startServer } from './lib.mjs';
 
 const kChromium = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const kOut = join(repoRoot, 'tests', 'browser', 'out');
@@ -45,23 +46,37 @@ async function pageWait(page, condition, arg, timeoutMs = kDemoWaitMs) {
 }
 
 // Installed before a page's own scripts: wraps EventSource so a check sees
-// what the browser itself did (each open, message and error, with the
-// readyState of that moment) and how often page code called new EventSource.
+// what the browser itself did (each open, message and error, and each
+// named event page code listens for, with the readyState of that moment)
+// and how often page code called new EventSource.
 function recordEventSources() {
     const Native = window.EventSource;
     const records = [];
     window.eventSourceRecords = records;
     window.EventSource = class extends Native {
+        #record;
+        #watched = new Set();
+
         constructor(url, init) {
             super(url, init);
-            const record = { url: new URL(url, location.href).pathname, source: this, events: [] };
-            records.push(record);
-            for (const type of ['open', 'message', 'error']) {
-                this.addEventListener(type, (event) => record.events.push({
-                    type, readyState: this.readyState, id: event.lastEventId ?? '', data: event.data ?? '',
-                    at: performance.now(),
-                }));
-            }
+            this.#record = { url: new URL(url, location.href).pathname, source: this, events: [] };
+            records.push(this.#record);
+            for (const type of ['open', 'message', 'error']) this.#watch(type);
+        }
+
+        // A named event reaches only the listeners for its name.
+        addEventListener(type, listener, options) {
+            this.#watch(type);
+            super.addEventListener(type, listener, options);
+        }
+
+        #watch(type) {
+            if (this.#watched.has(type)) return;
+            this.#watched.add(type);
+            super.addEventListener(type, (event) => this.#record.events.push({
+                type, readyState: this.readyState, id: event.lastEventId ?? '', data: event.data ?? '',
+                at: performance.now(),
+            }));
         }
     };
 }
@@ -232,6 +247,120 @@ async function pause(page) {
                  new Set(ids).size === ids.length && ids.length === 4, ids.join(' '));
 }
 
+// The requests EventSources send for a path, in order, from page.on('request').
+function streamRequestsTo(page, path) {
+    const requests = [];
+    const onRequest = (request) => {
+        if (request.resourceType() === 'eventsource' && decodeURIComponent(new URL(request.url()).pathname) === path) {
+            requests.push(request);
+        }
+    };
+    page.on('request', onRequest);
+    return { requests, stop: () => page.off('request', onRequest) };
+}
+
+// What a check needs of a request: its cookie and Last-Event-ID, and the
+// answer's status and headers (status 0: no answer).
+async function exchange(request) {
+    const response = await request.response();
+    return {
+        cookie: (await request.headerValue('cookie')) ?? '',
+        lastEventId: await request.headerValue('last-event-id'),
+        status: response?.status() ?? 0,
+        headers: response ? await response.allHeaders() : {},
+    };
+}
+
+const namedEvents = (record) => record?.events.filter((e) => !['open', 'error'].includes(e.type)) ?? [];
+const ofType = (record, type) => record?.events.filter((e) => e.type === type) ?? [];
+
+// Section 8 in the server's demo mode, judged from what the browser did:
+// the requests it sent (their cookie and Last-Event-ID), the answers, and
+// each EventSource's events. Node publishes to the other user's topic
+// meanwhile; none of it may reach the page.
+async function privateTopics(page, server) {
+    const me = await text(page, '#private-me');
+    const other = await text(page, '#private-other');
+    const mine = `/latest/private.user.${me}.*`;
+    const theirs = `/latest/private.user.${other}.*`;
+    const toMine = streamRequestsTo(page, mine);
+    const toTheirs = streamRequestsTo(page, theirs);
+    const secret = `for ${other} only, ${Date.now()}`;
+    let finished = false;
+    try {
+        await page.click('#private-run');
+        const granted = await pageWait(page, (path) => window.eventSourceRecords.filter((r) => r.url === path)
+            .some((r, i) => i > 0 && r.events.some((e) => e.type === 'open')), mine, 20000);
+        if (granted) await publishTo(server.url, `private.user.${other}.inbox`, secret);
+        finished = await pageWait(page, () => ['done', 'failed'].includes(
+            document.getElementById('private-result').dataset.state), null, 70000);
+    } finally {
+        toMine.stop();
+        toTheirs.stop();
+    }
+    checks.check('private: the demo finishes', finished && (await attribute(page, '#private-result', 'data-state')) === 'done',
+                 await text(page, '#private-log'));
+
+    const records = await eventSources(page);
+    const [refused, source] = records.filter((r) => r.url === mine);
+    const asked = await Promise.all(toMine.requests.map(exchange));
+    const refusedOnce = refused && ofType(refused, 'open').length === 0 &&
+        refused.events.some((e) => e.type === 'error' && e.readyState === 2) && refused.readyState === 2;
+    checks.check('private: without a token, this user\'s topic is refused 401 (WWW-Authenticate: Bearer) and ' +
+                 'the EventSource ends CLOSED', refusedOnce && asked[0]?.status === 401 &&
+                 asked[0].headers['www-authenticate'] === 'Bearer' && !asked[0].cookie.includes('sse_token='),
+                 `${JSON.stringify(refused?.events)}, answered ${asked[0]?.status}, cookie "${asked[0]?.cookie}"`);
+
+    const shown = await text(page, '#private-token');
+    checks.check('private: the page shows the token decoded: exp and the "sse" grant of this user',
+                 /"exp":\d+/.test(shown) && shown.includes(`"sse":{"subscribe":["private.user.${me}.**"]`), shown);
+
+    const opens = ofType(source, 'open');
+    checks.check('private: with the cookie from /demo/token the same subscription is OPEN',
+                 opens.length >= 1 && asked[1]?.status === 200 && asked[1].cookie.includes('sse_token='),
+                 `${opens.length} opens, answered ${asked[1]?.status}, cookie "${asked[1]?.cookie}"`);
+
+    const events = namedEvents(source);
+    const everywhere = records.flatMap(namedEvents);
+    checks.check('private: the stream gets this user\'s events, named by topic, and none of another user\'s',
+                 events.some((e) => e.type === `private.user.${me}.inbox`) &&
+                 events.some((e) => e.type === `private.user.${me}.alerts`) &&
+                 events.every((e) => e.type.startsWith(`private.user.${me}.`)) &&
+                 !everywhere.some((e) => e.data === secret),
+                 events.map((e) => `${e.type}: ${e.data}`).join('; '));
+
+    const [foreign] = records.filter((r) => r.url === theirs);
+    const foreignAsked = await Promise.all(toTheirs.requests.map(exchange));
+    checks.check('private: another user\'s topic is refused 403 with the same cookie, and the EventSource ends CLOSED',
+                 foreign && ofType(foreign, 'open').length === 0 && foreign.readyState === 2 &&
+                 foreign.events.some((e) => e.type === 'error' && e.readyState === 2) &&
+                 foreignAsked.length === 1 && foreignAsked[0].status === 403 &&
+                 foreignAsked[0].cookie.includes('sse_token='),
+                 `${JSON.stringify(foreign?.events)}, answers ${foreignAsked.map((a) => a.status)}`);
+
+    const errors = ofType(source, 'error');
+    const lived = errors.length && opens.length ? errors[0].at - opens[0].at : NaN;
+    checks.check('private: when its token expires the stream ends to CONNECTING, never CLOSED',
+                 errors.length === 1 && errors[0].readyState === 0 && !source.events.some((e) => e.readyState === 2) &&
+                 lived >= 15000, `${JSON.stringify(errors)}, ended ${Math.round(lived)} ms after it opened`);
+
+    const before = errors.length ? events.filter((e) => e.at < errors[0].at).at(-1)?.id : undefined;
+    checks.check('private: the browser came back OPEN by itself, sending Last-Event-ID of the last event ' +
+                 'and the renewed cookie', records.filter((r) => r.url === mine).length === 2 &&
+                 opens.length === 2 && asked.length === 3 && asked[2].status === 200 &&
+                 asked[2].lastEventId === before && before !== undefined &&
+                 asked[2].cookie.includes('sse_token=') && asked[2].cookie !== asked[1].cookie,
+                 `${opens.length} opens, ${asked.length} requests, answered ${asked[2]?.status}, ` +
+                 `Last-Event-ID ${asked[2]?.lastEventId} (last event before the expiry ${before}), ` +
+                 `cookie renewed: ${asked[2]?.cookie !== asked[1]?.cookie}`);
+
+    const whileAway = events.filter((e) => e.data.includes('while the browser was away'));
+    const ids = events.map((e) => e.id);
+    checks.check('private: the event published while away arrived once, after the return; nothing twice',
+                 whileAway.length === 1 && opens.length === 2 && whileAway[0].at > opens[1].at &&
+                 new Set(ids).size === ids.length && ids.length === 4, ids.join(' '));
+}
+
 async function closeAndReconnect(page) {
     const counts = () => page.evaluate(() => ['widget-news', 'widget-weather', 'widget-stock']
         .map((id) => document.getElementById(id).dataset.updates).join(',') +
@@ -273,8 +402,9 @@ async function saveScreenshots(page) {
 async function mainPage(browser, server) {
     const page = await browser.context.newPage();
     const errors = [];
+    const consoleErrors = [];
     page.on('console', (message) => {
-        if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+        if (message.type() === 'error') consoleErrors.push({ text: message.text(), url: message.location().url });
     });
     page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
     page.on('requestfailed', (request) => {
@@ -298,9 +428,21 @@ async function mainPage(browser, server) {
     await checks.guard('pause', () => pause(page));
 
     await page.click('#wire-stop');
+    await checks.guard('private', () => privateTopics(page, server));
     await checks.guard('close', () => closeAndReconnect(page));
     await saveScreenshots(page);
     await checks.guard('layout', () => phoneLayout(page));
+    // Section 8 is refused on purpose, and Chromium logs each refused request
+    // (the EventSource's, and the page's own fetch of the same URL to show
+    // the status) as "Failed to load resource". Only those are expected:
+    // this user's topic answered 401, the other user's 403.
+    const refusedWith = new Map([
+        [`${server.url}/latest/private.user.${await text(page, '#private-me')}.*`, 401],
+        [`${server.url}/latest/private.user.${await text(page, '#private-other')}.*`, 403],
+    ]);
+    const expected = ({ text: message, url }) => refusedWith.has(url) &&
+        message.startsWith(`Failed to load resource: the server responded with a status of ${refusedWith.get(url)} (`);
+    errors.push(...consoleErrors.filter((error) => !expected(error)).map((error) => `console: ${error.text}`));
     checks.check('page: no console errors, page errors or failed requests', errors.length === 0, errors.join('\n'));
     await page.close();
 }
@@ -499,6 +641,108 @@ async function capacityPage(browser) {
     }
 }
 
+// --- cookies with a real key ---------------------------------------------------
+//
+// An API server started with --jwt-key-file (a 40-byte key) and
+// --cors-origin naming a second server's origin, which serves only a blank
+// page (a page from page.route would not do: Chromium counts it as the
+// public internet and refuses its requests to loopback). The cookie is a
+// token minted here (signHs256), set for 127.0.0.1; cookies do not tell
+// ports apart, so it belongs to both origins, and only withCredentials
+// decides whether an EventSource from the other origin sends it.
+
+const kBlankPage = '<!doctype html><link rel="icon" href="data:,"><title>cookie test</title>\n';
+
+// Opens an EventSource in the page, with `init` if given, and waits until
+// it is OPEN or CLOSED. Answers its readyState then (-1: neither in time).
+async function openIn(page, url, init) {
+    await page.evaluate(([u, i]) => { new EventSource(u, i); }, [url, init]);
+    const path = new URL(url, page.url()).pathname;
+    const settled = await pageWait(page, (p) => window.eventSourceRecords.some(
+        (r) => r.url === p && r.source.readyState !== 0), path, 10000);
+    const [record] = (await eventSources(page)).filter((r) => r.url === path);
+    return settled ? record.readyState : -1;
+}
+
+const messageArrived = (page, path, data) => pageWait(page, ([p, d]) => window.eventSourceRecords.some(
+    (r) => r.url === p && r.events.some((e) => e.type === 'message' && e.data === d)), [path, data], 10000);
+
+async function cookieAuthorized(browser) {
+    const dir = await mkdtemp(join(tmpdir(), 'sse-jwt-'));
+    const key = randomBytes(20).toString('hex');   // 40 bytes
+    const keyFile = join(dir, 'hs256.key');
+    await writeFile(keyFile, `${key}\n`, { mode: 0o600 });
+    await mkdir(join(dir, 'www'));
+    await writeFile(join(dir, 'www', 'index.html'), kBlankPage);
+    const servers = [];
+    const page = await browser.context.newPage();
+    try {
+        const other = await startServer(['--no-demo', '--www', join(dir, 'www')]);
+        servers.push(other);
+        const api = await startServer(['--no-demo', '--www', join(dir, 'www'), '--jwt-key-file', keyFile,
+                                       '--cors-origin', other.url]);
+        servers.push(api);
+        const exp = Math.floor(Date.now() / 1000) + 600;
+        const token = signHs256({ sub: 'ada', exp, sse: { subscribe: ['user.ada.**'] } }, key);
+        await browser.context.clearCookies();
+        await browser.context.addCookies([{ name: 'sse_token', value: token, url: api.url }]);
+        await page.addInitScript(recordEventSources);
+        const asked = new Map();   // path -> exchanges, one per EventSource request
+        page.on('request', (request) => {
+            if (request.resourceType() !== 'eventsource') return;
+            const path = new URL(request.url()).pathname;
+            asked.set(path, [...(asked.get(path) ?? []), exchange(request)]);
+        });
+        const answers = (path) => Promise.all(asked.get(path) ?? []);
+
+        await page.goto(`${other.url}/`);
+        const across = '/latest/user.ada.inbox';
+        const opened = await openIn(page, `${api.url}${across}`, { withCredentials: true });
+        const data = `across origins ${Date.now()}`;
+        if (opened === 1) await publishTo(api.url, 'user.ada.inbox', data);
+        const arrived = opened === 1 && await messageArrived(page, across, data);
+        const [withCookie] = await answers(across);
+        checks.check('cookies: from another origin, EventSource with withCredentials sends the cookie, ' +
+                     'is OPEN and gets a private event', arrived && withCookie?.status === 200 &&
+                     withCookie.cookie === `sse_token=${token}` &&
+                     withCookie.headers['access-control-allow-origin'] === other.url &&
+                     withCookie.headers['access-control-allow-credentials'] === 'true',
+                     `readyState ${opened}, arrived ${arrived}, ${JSON.stringify(withCookie)}`);
+
+        const control = '/latest/user.ada.control';
+        const ended = await openIn(page, `${api.url}${control}`);
+        const withoutCookie = await answers(control);
+        checks.check('cookies: control: from another origin without withCredentials no cookie is sent: ' +
+                     '401, and the EventSource is CLOSED', ended === 2 && withoutCookie.length === 1 &&
+                     withoutCookie[0].status === 401 && withoutCookie[0].cookie === '',
+                     `readyState ${ended}, ${JSON.stringify(withoutCookie)}`);
+
+        await page.goto(`${api.url}/`);
+        const same = '/latest/user.ada.home';
+        const sameOpened = await openIn(page, same);
+        const sameData = `same origin ${Date.now()}`;
+        if (sameOpened === 1) await publishTo(api.url, 'user.ada.home', sameData);
+        const sameArrived = sameOpened === 1 && await messageArrived(page, same, sameData);
+        const sameAnswers = await answers(same);
+        checks.check('cookies: from the server\'s own origin, EventSource sends the cookie, is OPEN and ' +
+                     'gets a private event', sameArrived && sameAnswers.length === 1 &&
+                     sameAnswers[0].status === 200 && sameAnswers[0].cookie === `sse_token=${token}`,
+                     `readyState ${sameOpened}, arrived ${sameArrived}, ${JSON.stringify(sameAnswers)}`);
+
+        const notGranted = '/latest/user.bob.inbox';
+        const refused = await openIn(page, notGranted);
+        const refusedAnswers = await answers(notGranted);
+        checks.check('cookies: control: the same cookie for a topic it does not grant: 403, and CLOSED',
+                     refused === 2 && refusedAnswers.length === 1 && refusedAnswers[0].status === 403,
+                     `readyState ${refused}, ${JSON.stringify(refusedAnswers)}`);
+    } finally {
+        await page.close();
+        await browser.context.clearCookies();
+        for (const server of servers) await server.stop();
+        await rm(dir, { recursive: true, force: true });
+    }
+}
+
 async function main() {
     await mkdir(kOut, { recursive: true });
     const server = await startServer();
@@ -507,6 +751,7 @@ async function main() {
         await checks.guard('demo page', () => mainPage(browser, server));
         await checks.guard('token page', () => tokenPage(browser));
         await checks.guard('capacity page', () => capacityPage(browser));
+        await checks.guard('cookie page', () => cookieAuthorized(browser));
     } finally {
         await browser.close();
         await server.stop();

@@ -1,6 +1,7 @@
 // Shared by the browser and eventsource tests: start a real sse-server on an
 // ephemeral loopback port, count named checks, and wait with deadlines.
 import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -123,4 +124,13 @@ export async function publishTo(base, topic, data, { event = '', headers = {} } 
     const response = await fetch(`${base}/publish?${query}`, { method: 'POST', body: data, headers });
     if (!response.ok) throw new Error(`publish answered ${response.status}: ${await response.text()}`);
     return response.json();
+}
+
+// An HS256 JSON Web Token (RFC 7519) carrying `claims`, signed with `key`:
+// base64url(header) "." base64url(claims) "." base64url(HMAC-SHA-256 of
+// the two with the key). Enough to mint test tokens without a JWT library.
+export function signHs256(claims, key) {
+    const part = (object) => Buffer.from(JSON.stringify(object)).toString('base64url');
+    const signed = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`;
+    return `${signed}.${createHmac('sha256', key).update(signed).digest('base64url')}`;
 }
