@@ -57,9 +57,10 @@ test:
 
 # The load generator: its sources are in bench/loadgen/, built with the same
 # rules as the server; the binary is bench/sse-load, where the scripts call it.
+# It mints the tokens of private topics with the server's pure token code.
 LOADGEN_SRC := $(wildcard bench/loadgen/*.cpp)
 bench: bench/sse-load sse-server
-bench/sse-load: $(call objs,build/rel,$(LOADGEN_SRC))
+bench/sse-load: $(call objs,build/rel,$(LOADGEN_SRC) $(AUTH_SRC))
 	$(CXX) $(CXXFLAGS) -o $@ $^
 
 # The chaos test client (tests/chaos/run.sh): one self-contained C++ file.

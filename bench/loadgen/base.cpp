@@ -6,7 +6,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
+#include <fstream>
 
 namespace sse_load {
 
@@ -92,6 +94,18 @@ std::string substitute(std::string pattern, std::string_view name, std::string_v
         pattern.replace(at, name.size(), value);
     }
     return pattern;
+}
+
+std::string first_line_of(std::string_view path) {
+    std::ifstream file{std::string(path), std::ios::binary};
+    if (!file) die("cannot read '" + std::string(path) + "': " + std::strerror(errno));
+    std::string line;
+    std::getline(file, line);
+    std::string_view text = line;
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) text.remove_suffix(1);
+    if (text.empty()) die("found nothing on the first line of '" + std::string(path) + "'");
+    return std::string(text);
 }
 
 [[noreturn]] void die(const std::string& message) {

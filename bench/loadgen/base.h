@@ -59,6 +59,11 @@ std::string join(const std::vector<std::string>& parts, char separator);
 // Replaces every occurrence of `name` (e.g. "{topic}") in `pattern`.
 std::string substitute(std::string pattern, std::string_view name, std::string_view value);
 
+// The first line of the file at `path`, without its line end and the
+// blanks around it, as the server reads its key and token files. Dies if
+// the file cannot be read or that line is empty.
+std::string first_line_of(std::string_view path);
+
 // Prints "sse-load: MESSAGE" on stderr and exits with status 2 (bad option
 // or start-up failure).
 [[noreturn]] void die(const std::string& message);

@@ -14,6 +14,7 @@
 #include "base.h"
 #include "http.h"
 #include "report.h"
+#include "tokens.h"
 
 namespace sse_load {
 
@@ -26,8 +27,9 @@ class Churner {
 public:
     Churner(const Options& options, Target target)
         : o_(options), target_(std::move(target)), sources_(options.sources), slots_(options.concurrency) {
-        request_ = format_get(target_, substitute(substitute(target_.path_pattern, "{topics}", o_.topics[0]),
-                                                  "{topic}", o_.topics[0]));
+        const std::string& topic = o_.topics[0];
+        std::string path = substitute(substitute(target_.path_pattern, "{topics}", topic), "{topic}", topic);
+        request_ = format_get(target_, path, Tokens(o_).header_for({topic}));
     }
 
     void run() {

@@ -4,10 +4,11 @@
 
 namespace sse_load {
 
-std::string format_get(const Target& target, std::string_view path) {
+std::string format_get(const Target& target, std::string_view path, std::string_view extra_headers) {
     std::string request = "GET ";
     request.append(path).append(" HTTP/1.1\r\nHost: ").append(target.host);
-    request.append("\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n");
+    request.append("\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n");
+    request.append(extra_headers).append("\r\n");
     return request;
 }
 

@@ -13,8 +13,9 @@
 
 namespace sse_load {
 
-// "GET PATH" with the Host and Accept: text/event-stream headers.
-std::string format_get(const Target& target, std::string_view path);
+// "GET PATH" with the Host and Accept: text/event-stream headers, and
+// `extra_headers` (whole lines, each ending in CRLF) after them.
+std::string format_get(const Target& target, std::string_view path, std::string_view extra_headers = {});
 
 struct ResponseHead {
     int status = 0;

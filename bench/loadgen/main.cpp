@@ -20,7 +20,9 @@
 //   options       the command line and --help
 //   report        histogram (percentiles in bounded memory), JSON, progress
 //   sockets       URL, loopback source addresses, non-blocking connect, epoll
-//   http          response heads and the chunked transfer coding
+//   http          the GET of a stream, response heads, the chunked coding
+//   tokens        the token a stream sends to read private topics (minted
+//                 with the server's src/auth/ code)
 //   event_stream  the event-stream parser
 //   payload       what pub writes and sub reads back
 //   sequence      missing, duplicated, out of order

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <utility>
 
+#include "auth/jwt.h"
 #include "base.h"
 
 namespace sse_load {
@@ -37,6 +38,11 @@ URL:
 Common options:
   --duration S            stop after S seconds at most (default 10)
   --topics a,b,c          the topic pool (default bench)
+  --topic-template T      the topic pool is T with {n} replaced by 0, 1, ..
+                          up to --topic-count - 1, instead of --topics; e.g.
+                          'user.{n}.events' with --streams equal to the count
+                          gives every stream a topic of its own
+  --topic-count N         the size of that pool
   --sources N             spread connections over source addresses 127.0.0.1
                           .. 127.0.0.N, bound before connect(), so more than
                           the ~28,000 ephemeral ports of one address can be
@@ -57,9 +63,22 @@ sub options:
                           its response head or has failed: the moment to start
                           publishing
 
+Token options (sub, churn), for servers with private topics; each stream
+sends its token as "Authorization: Bearer JWT":
+  --token JWT             the same token for every stream
+  --token-file PATH       the same, read from the first line of PATH (not
+                          visible in ps)
+  --key-file PATH         a token of its own for every stream, minted here:
+                          HS256 under the key on the first line of PATH (at
+                          least 32 bytes, as the server requires), granting
+                          exactly the stream's topics, and expiring an hour
+                          after --duration:
+                          {"sub":"sse-load","exp":E,"sse":{"subscribe":[..]}}
+
 churn options:
   --concurrency C         cycles running at once (default 50)
   --cycles N              stop after N cycles (default: run for --duration)
+                          (every cycle opens the pool's first topic)
 
 pub options:
   --events K              events to publish (default 100), spread round-robin
@@ -72,6 +91,10 @@ pub options:
                           so the server sees every topic's events in order;
                           more connections than topics are not used
   --size B                padding bytes in each event's data (default 0)
+  --random-topics         each event goes to a topic picked at random from
+                          the pool (uniformly; the same picks every run)
+                          rather than in turn; seq still counts from 1 per
+                          topic, and topic j still uses connection j mod M
 
 Payload written by pub, read by sub (one line of JSON):
   {"topic":"T","seq":N,"due":NS,"t":NS,"pad":"xxxx"}   (CLOCK_MONOTONIC; due:
@@ -112,7 +135,7 @@ struct OptionParser {
     }
 };
 
-bool is_flag(std::string_view name) { return name == "--quiet" || name == "--help"; }
+bool is_flag(std::string_view name) { return name == "--quiet" || name == "--help" || name == "--random-topics"; }
 
 template <class Number>
 Number number_option(std::string_view name, std::string_view value) {
@@ -125,6 +148,8 @@ void apply_option(Options& o, std::string_view name, std::string_view value) {
     if (name == "--url") o.url = value;
     else if (name == "--duration") o.duration_s = number_option<double>(name, value);
     else if (name == "--topics") o.topics = split(value, ',');
+    else if (name == "--topic-template") o.topic_template = value;
+    else if (name == "--topic-count") o.topic_count = number_option<std::size_t>(name, value);
     else if (name == "--sources") o.sources = number_option<std::size_t>(name, value);
     else if (name == "--label") o.label = value;
     else if (name == "--quiet") o.quiet = true;
@@ -134,13 +159,27 @@ void apply_option(Options& o, std::string_view name, std::string_view value) {
     else if (name == "--connect-concurrency") o.connect_concurrency = number_option<std::size_t>(name, value);
     else if (name == "--connect-rate") o.connect_rate = number_option<double>(name, value);
     else if (name == "--ready-file") o.ready_file = value;
+    else if (name == "--token") o.token = value;
+    else if (name == "--token-file") o.token = first_line_of(value);
+    else if (name == "--key-file") o.token_key = first_line_of(value);
     else if (name == "--concurrency") o.concurrency = number_option<std::size_t>(name, value);
     else if (name == "--cycles") o.cycles = number_option<std::uint64_t>(name, value);
     else if (name == "--events") o.events = number_option<std::uint64_t>(name, value);
     else if (name == "--rate") o.rate = number_option<double>(name, value);
     else if (name == "--connections") o.connections = number_option<std::size_t>(name, value);
     else if (name == "--size") o.size = number_option<std::size_t>(name, value);
+    else if (name == "--random-topics") o.random_topics = true;
     else die("unknown option " + std::string(name) + " (see --help)");
+}
+
+// The pool --topic-template and --topic-count describe.
+std::vector<std::string> topics_from_template(const std::string& pattern, std::size_t count) {
+    if (pattern.find("{n}") == std::string::npos) die("--topic-template needs {n} in it");
+    if (count == 0) die("--topic-template needs --topic-count N (at least 1)");
+    std::vector<std::string> topics;
+    topics.reserve(count);
+    for (std::size_t n = 0; n < count; ++n) topics.push_back(substitute(pattern, "{n}", std::to_string(n)));
+    return topics;
 }
 
 }  // namespace
@@ -152,6 +191,7 @@ Options parse_options(int argc, char** argv) {
         std::exit(parser.done() ? 2 : 0);
     }
     Options o;
+    std::vector<std::string_view> given;
     std::string_view mode = parser.args[parser.next++];
     if (mode == "sub") o.mode = Mode::Sub;
     else if (mode == "pub") o.mode = Mode::Pub;
@@ -164,8 +204,24 @@ Options parse_options(int argc, char** argv) {
             std::exit(0);
         }
         apply_option(o, name, value);
+        given.push_back(name);
     }
+    auto was_given = [&](std::string_view name) { return std::find(given.begin(), given.end(), name) != given.end(); };
     if (o.url.empty()) die("--url is required (see --help)");
+    if (!o.topic_template.empty()) {
+        if (was_given("--topics")) die("give --topics or --topic-template, not both");
+        o.topics = topics_from_template(o.topic_template, o.topic_count);
+    } else if (was_given("--topic-count")) {
+        die("--topic-count needs --topic-template");
+    }
+    if (int sources = was_given("--token") + was_given("--token-file") + was_given("--key-file"); sources > 1) {
+        die("give one of --token, --token-file and --key-file");
+    }
+    if (was_given("--token") && o.token.empty()) die("--token needs a value");
+    if (was_given("--key-file") && o.token_key.size() < sse::kMinHs256KeyBytes) {
+        die("the key in the --key-file is " + std::to_string(o.token_key.size()) + " bytes; HS256 needs at least " +
+            std::to_string(sse::kMinHs256KeyBytes));
+    }
     if (o.topics.empty() || std::any_of(o.topics.begin(), o.topics.end(), [](auto& t) { return t.empty(); })) {
         die("--topics needs non-empty names");
     }

@@ -15,6 +15,8 @@ struct Options {
     std::string url;                             // required; see --help
     double duration_s = 10;                      // hard bound for every mode
     std::vector<std::string> topics{"bench"};    // the topic pool
+    std::string topic_template;                  // the pool is this with {n} = 0 .. topic_count-1
+    std::size_t topic_count = 0;
     std::size_t sources = 16;                    // loopback source addresses
     bool quiet = false;                          // no progress lines
     std::string label;                           // copied into the JSON summary
@@ -25,6 +27,9 @@ struct Options {
     std::size_t connect_concurrency = 500;       // connections not yet streaming
     double connect_rate = 0;                     // new connections per second; 0: no cap
     std::string ready_file;
+    // sub and churn: the token each stream sends (see tokens.h)
+    std::string token;                           // --token, --token-file: the same for every stream
+    std::string token_key;                       // --key-file: mint one per stream with this HS256 key
     // churn
     std::size_t concurrency = 50;
     std::uint64_t cycles = 0;                    // 0: until --duration
@@ -33,6 +38,7 @@ struct Options {
     double rate = 0;                             // events per second; 0: closed loop
     std::size_t connections = 1;
     std::size_t size = 0;                        // padding bytes per event
+    bool random_topics = false;                  // pick each event's topic at random from the pool
 };
 
 // Parses argv. Prints the usage and exits for --help (status 0) or no

@@ -22,15 +22,17 @@ namespace sse_load {
 
 namespace {
 
-// Event i goes to topic i mod T with seq i / T + 1, on connection
-// (i mod T) mod M. Pinning a topic to one connection, which waits for each
-// answer before the next request, is what guarantees the server receives a
-// topic's events in seq order: two connections could overtake each other.
+// Event i goes to topic t = i mod T (with --random-topics, a topic drawn
+// from i alone, see topic_of), on connection t mod M; its seq is one more
+// than the topic's previous event's. Pinning a topic to one connection,
+// which waits for each answer before the next request, is what guarantees
+// the server receives a topic's events in seq order: two connections could
+// overtake each other.
 class Publisher {
 public:
     Publisher(const Options& options, Target target)
         : o_(options), target_(std::move(target)), sources_(options.sources),
-          conns_(std::min(options.connections, options.topics.size())) {
+          conns_(std::min(options.connections, options.topics.size())), last_seq_(options.topics.size()) {
         for (std::size_t c = 0; c < conns_.size(); ++c) conns_[c].next = first_event_of(c);
     }
 
@@ -59,6 +61,7 @@ private:
         State state = State::Idle;
         std::uint64_t next = 0;      // this connection's next event index
         std::uint64_t current = 0;   // the event in flight
+        std::uint64_t seq = 0;       // its seq in its topic
         std::string out;             // request bytes not yet written
         std::size_t written = 0;
         std::string in;              // response bytes so far
@@ -69,12 +72,26 @@ private:
     };
 
     std::size_t topic_count() const { return o_.topics.size(); }
-    std::size_t conn_of(std::uint64_t event) const { return (event % topic_count()) % conns_.size(); }
+
+    // The topic of event i: in turn, or at random. "Random" is a hash of i
+    // (SplitMix64's finalizer), not a generator's state, so scanning ahead
+    // for a connection's next event asks the same question twice and gets
+    // the same answer; and every run draws the same topics.
+    std::size_t topic_of(std::uint64_t event) const {
+        if (!o_.random_topics) return event % topic_count();
+        std::uint64_t z = event + 0x9e3779b97f4a7c15;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+        return (z ^ (z >> 31)) % topic_count();
+    }
+    std::size_t conn_of(std::uint64_t event) const { return topic_of(event) % conns_.size(); }
 
     std::uint64_t first_event_of(std::size_t c) const { return advance(c, 0); }
-    // The first event index >= from that belongs to connection c (or o_.events).
+    // The first event index >= from that belongs to connection c (or
+    // o_.events). In turn, one is at most T events on (every connection
+    // has a topic); at random, about M on.
     std::uint64_t advance(std::size_t c, std::uint64_t from) const {
-        for (std::uint64_t i = from; i < o_.events && i < from + topic_count(); ++i) {
+        for (std::uint64_t i = from; i < o_.events; ++i) {
             if (conn_of(i) == c) return i;
         }
         return o_.events;
@@ -93,6 +110,9 @@ private:
         std::int64_t due = due_ns(conn.next);
         if (due > now) return static_cast<int>((due - now + 999'999) / 1'000'000);
         conn.current = conn.next;
+        // Taken even if the event is then lost (a failed connect): its seq
+        // is spent, so the readers count the gap as missing.
+        conn.seq = ++last_seq_[topic_of(conn.current)];
         if (conn.fd < 0 && !connect_conn(c)) return 0;
         if (conn.state == State::Idle) write_request(c);
         return 0;
@@ -113,8 +133,8 @@ private:
 
     void write_request(std::size_t c) {
         Conn& conn = conns_[c];
-        const std::string& topic = o_.topics[conn.current % topic_count()];
-        std::uint64_t seq = conn.current / topic_count() + 1;
+        const std::string& topic = o_.topics[topic_of(conn.current)];
+        std::uint64_t seq = conn.seq;
         conn.sent_ns = now_ns();  // taken last, so latency starts at the write
         // Without --rate there is no schedule: an event is due when sent.
         std::int64_t due = o_.rate > 0 ? due_ns(conn.current) : conn.sent_ns;
@@ -239,6 +259,7 @@ private:
     SourceAddresses sources_;
     Poller poller_;
     std::vector<Conn> conns_;
+    std::vector<std::uint64_t> last_seq_;  // per topic: the seq of its latest event
     std::int64_t start_ = 0, first_send_ns_ = 0, last_answer_ns_ = 0;
     std::uint64_t published_ = 0, failed_ = 0;
     Histogram answer_ns_;

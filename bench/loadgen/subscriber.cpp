@@ -20,6 +20,7 @@
 #include "payload.h"
 #include "report.h"
 #include "sequence.h"
+#include "tokens.h"
 
 namespace sse_load {
 
@@ -43,7 +44,8 @@ struct Stream {
 class Subscriber {
 public:
     Subscriber(const Options& options, Target target)
-        : o_(options), target_(std::move(target)), sources_(options.sources), streams_(options.streams) {}
+        : o_(options), target_(std::move(target)), sources_(options.sources), tokens_(options),
+          streams_(options.streams) {}
 
     void run() {
         start_ = now_ns();
@@ -100,10 +102,13 @@ private:
         return topics;
     }
 
-    // Recomputed when the request is written rather than kept per stream.
-    std::string path_of(std::size_t index) const {
-        std::string joined = join(topics_of(index), ',');
-        return substitute(substitute(target_.path_pattern, "{topics}", joined), "{topic}", joined);
+    // Recomputed when the request is written rather than kept per stream,
+    // and so is the stream's token.
+    std::string request_of(std::size_t index) const {
+        std::vector<std::string> topics = topics_of(index);
+        std::string joined = join(topics, ',');
+        std::string path = substitute(substitute(target_.path_pattern, "{topics}", joined), "{topic}", joined);
+        return format_get(target_, path, tokens_.header_for(topics));
     }
 
     // --- events from epoll ---
@@ -116,7 +121,7 @@ private:
     void on_connected(Stream& s, std::uint32_t events) {
         int error = socket_error(s.fd);
         if (error != 0 || (events & EPOLLERR)) return fail(s, errno_name(error ? error : ECONNREFUSED));
-        std::string request = format_get(target_, path_of(index_of(s)));
+        std::string request = request_of(index_of(s));
         // A fresh socket's send buffer holds far more than one request line,
         // so a short write here means something is badly wrong.
         if (write(s.fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
@@ -292,6 +297,7 @@ private:
     const Options& o_;
     Target target_;
     SourceAddresses sources_;
+    Tokens tokens_;
     Poller poller_;
     std::vector<Stream> streams_;
     TopicTable topic_table_;
