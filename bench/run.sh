@@ -17,6 +17,16 @@
 #   scale     fanout at 1,000, 5,000 and 10,000 streams (200 events at 100/s),
 #             the data of the plot
 #   churn     stream set-up rate: connect, head + first byte, close, repeat
+#   churn-token  churn against a server with --jwt-key-file, each cycle
+#             carrying a token for its private topic, beside plain churn
+#             against the same server without a key; alternating rounds
+#             (plain, token, token, plain), CPU per cycle of each (sse-server only)
+#   private   10,000 streams each on its own private topic user.<n>.events
+#             with its own token, publishing at a fixed rate to random
+#             users; with and without 1,000 more streams on patterns
+#             nobody.<k>.* that match nothing, alternating rounds: server
+#             CPU per publish of each, and bytes per idle private stream
+#             (sse-server only)
 #   publish   wrk on POST /publish with no subscriber: publish.lua (one
 #             request at a time) and publish-pipelined.lua (8 per write)
 #   http      wrk: static.lua (a file); the stream set-up rate is churn's,
@@ -47,7 +57,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-ALL=(floor idle idle-max fanout burst multi scale churn publish http)
+ALL=(floor idle idle-max fanout burst multi scale churn churn-token private publish http)
 [ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=("${ALL[@]}")
 SSE_SERVER=${SSE_SERVER:-sse-server}
 RESULTS_DIR=$(dirname "$RESULTS")
@@ -66,6 +76,8 @@ if [ "$QUICK" = 1 ]; then
     CHURN_S=2; HTTP_S=2
     FLOOR_EVENTS=20000; FLOOR_SOCKETS=100
     SETUP_BOUND=20; DRAIN_BOUND=5
+    CHURN_TOKEN_S=1; CHURN_TOKEN_ROUNDS=1
+    PRIVATE_N=200; PRIVATE_PATTERNS=20; PRIVATE_EVENTS=400; PRIVATE_RATE=400; PRIVATE_ROUNDS=1
 else
     IDLE_N=10000; IDLE_MAX_N=19900
     FANOUT_N=10000; FANOUT_EVENTS=200
@@ -75,6 +87,8 @@ else
     CHURN_S=5; HTTP_S=5
     FLOOR_EVENTS=400000; FLOOR_SOCKETS=1000
     SETUP_BOUND=60; DRAIN_BOUND=20
+    CHURN_TOKEN_S=10; CHURN_TOKEN_ROUNDS=2
+    PRIVATE_N=10000; PRIVATE_PATTERNS=1000; PRIVATE_EVENTS=40000; PRIVATE_RATE=2000; PRIVATE_ROUNDS=2
 fi
 MULTI_TOPICS=30; MULTI_PER=3
 
@@ -172,6 +186,13 @@ jget() {
         local value=${BASH_REMATCH[1]}
         echo "${value//\"/}"
     fi
+}
+
+# jnum JSON KEY: as jget, but 0 when the key is absent (a tool that failed).
+jnum() {
+    local value
+    value=$(jget "$1" "$2")
+    echo "${value:-0}"
 }
 
 calc() { awk "BEGIN {printf \"$1\", ($2)}"; }
@@ -383,22 +404,212 @@ scenario_scale() {
 # ---------------------------------------------------------------------------
 # churn: stream set-up rate
 # ---------------------------------------------------------------------------
-scenario_churn() {
-    header "churn: open a stream, wait for its first byte, close ($CHURN_S s, 50 at once)" \
-        "| cycles | cycles/s | set-up p50 ms | p99 ms | failed | server CPU s | server CPU us/cycle | client CPU s |"
+CHURN_HEADER="| cycles | cycles/s | set-up p50 ms | p99 ms | failed | server CPU s | server CPU us/cycle | client CPU s |"
+
+# churn_once ROW_START [sse-load args...]: churn for CHURN_S seconds against
+# a fresh server (with SERVER_EXTRA_FLAGS); prints a table row that begins
+# with ROW_START, and sets CHURN_JSON, CHURN_CPU and CHURN_CYCLES.
+churn_once() {
+    local row_start=$1; shift
     server_start "$SSE_SERVER"
     local pids cpu0 cpu1 json
     pids=$(server_pids)
     cpu0=$(cpu_seconds $pids)
-    json=$($LOAD churn --quiet --url "$SERVER_URL$SUB_PATH" --concurrency 50 --duration "$CHURN_S" || echo '{}')
+    json=$($LOAD churn --quiet --url "$SERVER_URL$SUB_PATH" --concurrency 50 --duration "$CHURN_S" "$@" || echo '{}')
     cpu1=$(cpu_seconds $pids)
     server_stop
-    local cycles cpu
-    cycles=$(jget "$json" cycles); cycles=${cycles:-0}
+    CHURN_JSON=$json
+    CHURN_CYCLES=$(jget "$json" cycles); CHURN_CYCLES=${CHURN_CYCLES:-0}
+    CHURN_CPU=$(calc '%.2f' "$cpu1 - $cpu0")
+    echo "| $row_start$CHURN_CYCLES | $(jget "$json" cycles_per_s) | $(jget "$json" setup_ms.p50) |" \
+        "$(jget "$json" setup_ms.p99) | $(jget "$json" failed) | $CHURN_CPU |" \
+        "$(calc '%.1f' "$CHURN_CYCLES > 0 ? $CHURN_CPU * 1e6 / $CHURN_CYCLES : 0") | $(jget "$json" client_cpu_s) |"
+}
+
+scenario_churn() {
+    header "churn: open a stream, wait for its first byte, close ($CHURN_S s, 50 at once)" "$CHURN_HEADER"
+    churn_once ""
+    record '"scenario":"churn"' "\"server_cpu_s\":$CHURN_CPU" "\"churn\":$CHURN_JSON"
+}
+
+# The servers of churn-token and private read this key; sse-load signs
+# each stream's token with it (--key-file). 33 random bytes in base64.
+make_key() {
+    [ -f "$WORK/jwt.key" ] || head -c 33 /dev/urandom | base64 >"$WORK/jwt.key"
+    echo "$WORK/jwt.key"
+}
+
+# Unless the server is sse-server, prints why the scenario is skipped and fails.
+sse_server_only() {
+    [ "$SSE_SERVER" = sse-server ] && return 0
+    echo; echo "### $1: skipped (private topics are sse-server's own)"
+    return 1
+}
+
+# "holds" or "does not hold": whether A <= B. --quick sizes are too small
+# for a verdict: the CPU of a quick run is a few clock ticks.
+verdict() {
+    if [ "$QUICK" = 1 ]; then echo "not judged at --quick sizes"; return; fi
+    awk -v a="$1" -v b="$2" 'BEGIN {print (a <= b) ? "holds" : "does not hold"}'
+}
+
+scenario_churn_token() {
+    sse_server_only churn-token || return 0
+    local key topic=user.1.events round variant
+    key=$(make_key)
+    local CHURN_S=$CHURN_TOKEN_S  # churn_once reads it
+    header "churn-token: churn on private topic $topic, a token per cycle, against --jwt-key-file; plain: no key, no token ($CHURN_S s each, 50 at once)" \
+        "| round | variant | ${CHURN_HEADER#| }"
+    local -A cpu=([plain]=0 [token]=0) cycles=([plain]=0 [token]=0)
+    for round in $(seq "$CHURN_TOKEN_ROUNDS"); do
+        # plain, token, then token, plain: a drift in the machine's speed
+        # during the run weighs on both variants alike.
+        local order="plain token"
+        [ $((round % 2)) = 1 ] || order="token plain"
+        for variant in $order; do
+            if [ "$variant" = token ]; then
+                SERVER_EXTRA_FLAGS="--jwt-key-file $key"
+                churn_once "$round | $variant | " --topics "$topic" --key-file "$key"
+            else
+                SERVER_EXTRA_FLAGS=""
+                churn_once "$round | $variant | " --topics "$topic"
+            fi
+            SERVER_EXTRA_FLAGS=""
+            cpu[$variant]=$(calc '%.2f' "${cpu[$variant]} + $CHURN_CPU")
+            cycles[$variant]=$((${cycles[$variant]} + CHURN_CYCLES))
+            record '"scenario":"churn-token"' "\"variant\":\"$variant\"" "\"round\":$round" \
+                "\"server_cpu_s\":$CHURN_CPU" "\"churn\":$CHURN_JSON"
+        done
+    done
+    local plain_us token_us ratio
+    plain_us=$(calc '%.1f' "${cycles[plain]} > 0 ? ${cpu[plain]} * 1e6 / ${cycles[plain]} : 0")
+    token_us=$(calc '%.1f' "${cycles[token]} > 0 ? ${cpu[token]} * 1e6 / ${cycles[token]} : 0")
+    ratio=$(calc '%.3f' "$plain_us > 0 ? $token_us / $plain_us : 0")
+    echo
+    echo "Server CPU per cycle over all rounds: token $token_us us, plain $plain_us us, ratio $ratio" \
+        "(criterion: at most 1.10; $(verdict "$ratio" 1.10))."
+    record '"scenario":"churn-token-summary"' "\"token_us_per_cycle\":$token_us" \
+        "\"plain_us_per_cycle\":$plain_us" "\"ratio\":$ratio"
+}
+
+# ---------------------------------------------------------------------------
+# private: many private topics, and pattern streams that match nothing
+# ---------------------------------------------------------------------------
+PRIVATE_HEADER="| round | variant | private streams | pattern streams | failed streams | bytes/private stream | bytes/pattern stream | events | rate/s asked | publishes/s got | deliveries | latency p50 ms | p99 ms | server CPU s | server waited for CPU s | server CPU us/publish | missing | dup | ooo | pattern events | client CPU s |"
+
+# private_once ROUND PATTERNS: a fresh server with a key; PRIVATE_N streams,
+# stream n on user.<n>.events with a token granting just that; then PATTERNS
+# streams on nobody.<k>.* (each with its token); then PRIVATE_EVENTS
+# publishes at PRIVATE_RATE to random users. Prints a row; sets PRIVATE_CPU
+# and PRIVATE_PUBLISHED.
+private_once() {
+    local round=$1 patterns=$2 key variant=without
+    [ "$patterns" = 0 ] || variant=with
+    key=$(make_key)
+    # Heartbeats off for the run (10 minutes): the quiet pattern streams
+    # would otherwise add heartbeat writes to the publishing window, a cost
+    # per stream and second, not per publish.
+    SERVER_EXTRA_FLAGS="--jwt-key-file $key --heartbeat-ms 600000"
+    server_start "$SSE_SERVER"
+    SERVER_EXTRA_FLAGS=""
+    local pub_time=$(( (PRIVATE_EVENTS + PRIVATE_RATE - 1) / PRIVATE_RATE ))
+    local bound=$((SETUP_BOUND * 2 + pub_time * 3 + DRAIN_BOUND))
+    local pids rss0 rss1 rss2 sub pattern_sub=""
+    pids=$(server_pids)
+    sleep 0.5
+    rss0=$(rss_kb $pids)
+    rm -f "$WORK/private.ready" "$WORK/patterns.ready" "$WORK/patterns.json"
+    start_sub "$WORK/private.json" --url "$SERVER_URL$SUB_PATH" --streams "$PRIVATE_N" \
+        --topic-template 'user.{n}.events' --topic-count "$PRIVATE_N" --key-file "$key" \
+        --duration "$bound" --ready-file "$WORK/private.ready"
+    sub=$SUB_PID
+    wait_files "$SETUP_BOUND" "$sub" "$WORK/private.ready" || echo "run.sh: private: streams not all open after ${SETUP_BOUND}s" >&2
+    sleep 1  # let the last connections' allocations land
+    rss1=$(rss_kb $pids)
+    rss2=$rss1
+    if [ "$patterns" -gt 0 ]; then
+        start_sub "$WORK/patterns.json" --url "$SERVER_URL$SUB_PATH" --streams "$patterns" \
+            --topic-template 'nobody.{n}.*' --topic-count "$patterns" --key-file "$key" \
+            --duration "$bound" --ready-file "$WORK/patterns.ready"
+        pattern_sub=$SUB_PID
+        wait_files "$SETUP_BOUND" "$pattern_sub" "$WORK/patterns.ready" || echo "run.sh: private: pattern streams not all open after ${SETUP_BOUND}s" >&2
+        sleep 1
+        rss2=$(rss_kb $pids)
+    fi
+    local cpu0 cpu1 wait0 wait1
+    cpu0=$(cpu_seconds $pids)
+    wait0=$(wait_seconds $pids)
+    $LOAD pub --quiet --url "$SERVER_URL$PUB_PATH" --topic-template 'user.{n}.events' --topic-count "$PRIVATE_N" \
+        --random-topics --connections 8 --events "$PRIVATE_EVENTS" --rate "$PRIVATE_RATE" \
+        --duration $((pub_time * 3 + DRAIN_BOUND)) >"$WORK/pub.json" 2>"$WORK/pub.err" || true
+    # Each topic has one reader, so no stream can tell that it missed the
+    # last event of its topic: the published count is the check.
+    sleep 1
+    cpu1=$(cpu_seconds $pids)
+    wait1=$(wait_seconds $pids)
+    wait_bounded "$sub" 0
+    [ -z "$pattern_sub" ] || wait_bounded "$pattern_sub" 0
+    server_stop
+    local s p ps
+    s=$(cat "$WORK/private.json"); p=$(cat "$WORK/pub.json"); ps=$(cat "$WORK/patterns.json" 2>/dev/null || true)
+    [ -n "$s" ] || s='{}'
+    [ -n "$p" ] || p='{}'
+    [ -n "$ps" ] || ps='{}'
+    local got published open failed per_stream per_pattern="-" missing pattern_events cpu waited per_publish
+    got=$(jnum "$s" events)
+    published=$(jnum "$p" published)
+    open=$(jnum "$s" streams_open)
+    failed=$(( $(jnum "$s" streams_failed) + $(jnum "$ps" streams_failed) ))
+    per_stream=$(calc '%.0f' "$open > 0 ? ($rss1 - $rss0) * 1024 / $open : 0")
+    [ "$patterns" = 0 ] || per_pattern=$(calc '%.0f' "($rss2 - $rss1) * 1024 / $patterns")
+    missing=$(( $(jnum "$s" missing) + (published > got ? published - got : 0) ))
+    pattern_events=$(jnum "$ps" events)
     cpu=$(calc '%.2f' "$cpu1 - $cpu0")
-    echo "| $cycles | $(jget "$json" cycles_per_s) | $(jget "$json" setup_ms.p50) | $(jget "$json" setup_ms.p99) |" \
-        "$(jget "$json" failed) | $cpu | $(calc '%.1f' "$cycles > 0 ? $cpu * 1e6 / $cycles : 0") | $(jget "$json" client_cpu_s) |"
-    record '"scenario":"churn"' "\"server_cpu_s\":$cpu" "\"churn\":$json"
+    waited=$(calc '%.2f' "$wait1 - $wait0")
+    per_publish=$(calc '%.2f' "$published > 0 ? $cpu * 1e6 / $published : 0")
+    PRIVATE_CPU=$cpu
+    PRIVATE_PUBLISHED=$published
+    PRIVATE_BYTES=$per_stream
+    echo "| $round | $variant | $open | $patterns | $failed | $per_stream | $per_pattern | $PRIVATE_EVENTS | $PRIVATE_RATE |" \
+        "$(jget "$p" publishes_per_s) | $got | $(calc '%.2f' "0$(jget "$s" latency_us.p50) / 1000") |" \
+        "$(calc '%.2f' "0$(jget "$s" latency_us.p99) / 1000") | $cpu | $waited | $per_publish | $missing |" \
+        "$(jget "$s" duplicated) | $(jget "$s" out_of_order) | $pattern_events | $(jget "$s" client_cpu_s) |"
+    record '"scenario":"private"' "\"variant\":\"$variant\"" "\"round\":$round" "\"streams\":$PRIVATE_N" \
+        "\"pattern_streams\":$patterns" "\"failed_streams\":$failed" "\"rss_before_kb\":$rss0" \
+        "\"rss_private_kb\":$rss1" "\"rss_patterns_kb\":$rss2" "\"bytes_per_stream\":$per_stream" \
+        "\"bytes_per_pattern_stream\":\"$per_pattern\"" "\"published\":$published" "\"server_cpu_s\":$cpu" \
+        "\"server_wait_s\":$waited" "\"cpu_us_per_publish\":$per_publish" "\"missing\":$missing" \
+        "\"pattern_events\":$pattern_events" "\"sub\":$s" "\"pattern_sub\":$ps" "\"pub\":$p"
+}
+
+scenario_private() {
+    sse_server_only private || return 0
+    header "private: $PRIVATE_N streams on private topics user.<n>.events, $PRIVATE_EVENTS publishes at $PRIVATE_RATE/s to random users; with: $PRIVATE_PATTERNS more streams on nobody.<k>.*" \
+        "$PRIVATE_HEADER"
+    local round variant
+    local -A cpu=([without]=0 [with]=0) published=([without]=0 [with]=0)
+    local max_bytes=0
+    for round in $(seq "$PRIVATE_ROUNDS"); do
+        local order="without with"
+        [ $((round % 2)) = 1 ] || order="with without"  # as in churn-token
+        for variant in $order; do
+            if [ "$variant" = with ]; then private_once "$round" "$PRIVATE_PATTERNS"; else private_once "$round" 0; fi
+            cpu[$variant]=$(calc '%.2f' "${cpu[$variant]} + $PRIVATE_CPU")
+            published[$variant]=$((${published[$variant]} + PRIVATE_PUBLISHED))
+            max_bytes=$((PRIVATE_BYTES > max_bytes ? PRIVATE_BYTES : max_bytes))
+        done
+    done
+    local with_us without_us ratio
+    with_us=$(calc '%.2f' "${published[with]} > 0 ? ${cpu[with]} * 1e6 / ${published[with]} : 0")
+    without_us=$(calc '%.2f' "${published[without]} > 0 ? ${cpu[without]} * 1e6 / ${published[without]} : 0")
+    ratio=$(calc '%.3f' "$without_us > 0 ? $with_us / $without_us : 0")
+    echo
+    echo "Server CPU per publish over all rounds: with the pattern streams $with_us us, without $without_us us," \
+        "ratio $ratio (criterion: the same within noise; compare with the spread between rounds)."
+    echo "Bytes per idle private stream, largest of the rounds: $max_bytes" \
+        "(criterion: under 1,024; $(verdict "$max_bytes" 1023))."
+    record '"scenario":"private-summary"' "\"with_us_per_publish\":$with_us" \
+        "\"without_us_per_publish\":$without_us" "\"ratio\":$ratio" "\"max_bytes_per_stream\":$max_bytes"
 }
 
 # ---------------------------------------------------------------------------
@@ -476,6 +687,7 @@ echo "## bench/run.sh on $SSE_SERVER, $(date -u +%Y-%m-%dT%H:%M:%SZ), results in
 for scenario in "${SCENARIOS[@]}"; do
     case "$scenario" in
         idle-max) scenario_idle_max ;;
+        churn-token) scenario_churn_token ;;
         *) "scenario_$scenario" ;;
     esac
 done

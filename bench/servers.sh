@@ -20,6 +20,9 @@ SERVER_DIR=""
 # Extra sse-server flags: a big per-stream buffer and history so that the
 # bursts measure delivery, not the slow-reader limit.
 SSE_SERVER_FLAGS=${SSE_SERVER_FLAGS:---max-buffer 16M --history 10000}
+# More sse-server flags for one scenario's servers (churn-token and private
+# set --jwt-key-file here); empty for the others.
+SERVER_EXTRA_FLAGS=""
 
 server_start() {
     SERVER_DIR=$(mktemp -d /tmp/sse-bench-server.XXXXXX)
@@ -53,7 +56,7 @@ wait_listening() {
 
 start_sse_server() {
     # shellcheck disable=SC2086  # the flags are meant to split
-    ./sse-server --port 0 --bind 127.0.0.1 --no-demo $SSE_SERVER_FLAGS >"$SERVER_DIR/log" 2>&1 &
+    ./sse-server --port 0 --bind 127.0.0.1 --no-demo $SSE_SERVER_FLAGS $SERVER_EXTRA_FLAGS >"$SERVER_DIR/log" 2>&1 &
     SERVER_PID=$!
     track "$SERVER_PID"
     SERVER_URL=$(wait_listening "$SERVER_DIR/log" "$SERVER_PID")

@@ -23,12 +23,24 @@ make -s bench >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 # The wrk scenarios need Debian's wrk; installed here when run as root.
 # Without it the other scenarios still run and the wrk checks below fail.
 command -v wrk >/dev/null || need_packages bench/smoke.sh build/logs/apt-wrk.log wrk
-bench/run.sh --quick --results "$results" floor idle fanout burst multi churn publish http
+bench/run.sh --quick --results "$results" floor idle fanout burst multi churn churn-token private publish http
 check "bench/run.sh --quick exits 0" test $? -eq 0
 records=$(grep -c '"scenario"' "$results" 2>/dev/null || echo 0)
 check "every scenario recorded results ($records records)" test "$records" -ge 10
 lossy=$(grep -E '"(missing|duplicated|out_of_order)":[1-9]' "$results" | wc -l)
 check "no event missing, duplicated or out of order" test "$lossy" -eq 0
+# The private-topic scenarios: every token was accepted (a refused one
+# fails its cycle or stream), something was published, and no event
+# reached a pattern that matches nothing. (Loss is checked above: private
+# records "missing" as published minus delivered.)
+line=$(grep -c '"scenario":"churn-token"' "$results")
+bad=$(grep '"scenario":"churn-token"' "$results" | grep -cE '"failed":[1-9]|"cycles":0[,}]')
+check "churn-token: $line runs, every cycle's token accepted" test "$line" -ge 2 -a "$bad" -eq 0
+line=$(grep -c '"scenario":"private"' "$results")
+bad=$(grep '"scenario":"private"' "$results" |
+      grep -cE '"failed_streams":[1-9]|"published":0[,}]|"pattern_events":[1-9]|"streams_open":0[,}]')
+check "private: $line runs, every stream open, events published, none to the patterns" \
+    test "$line" -ge 2 -a "$bad" -eq 0
 # Each wrk script got answers, all of them 2xx and no socket error.
 for script in publish publish-pipelined static; do
     line=$(grep "\"scenario\":\"http-$script\"" "$results" | tail -1)
