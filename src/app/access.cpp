@@ -14,7 +14,7 @@ constexpr std::string_view kBearer = "Bearer ";
 }  // namespace
 
 Access::Access(const Options& options)
-    : keys_(options.jwt_keys),
+    : keys_(options.jwt_keys.begin(), options.jwt_keys.end()),
       cookie_(options.jwt_cookie),
       leeway_s_(options.jwt_leeway_s),
       audience_(options.jwt_audience),
@@ -22,7 +22,7 @@ Access::Access(const Options& options)
 
 Access Access::demo(std::string key, std::string private_pattern, const Options& options) {
     Access access(options);
-    access.keys_ = {std::move(key)};
+    access.keys_ = {HmacKey(key)};
     access.private_only_ = {std::move(private_pattern)};
     return access;
 }

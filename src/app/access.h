@@ -73,7 +73,7 @@ private:
     TokenCheck check(const Request& request, std::int64_t now_s, bool& present) const;
     std::optional<std::int64_t> expiry(const TokenClaims& claims) const;
 
-    std::vector<std::string> keys_;
+    std::vector<HmacKey> keys_;   // made ready once (see HmacKey)
     std::string cookie_;
     std::int64_t leeway_s_ = 0;
     std::string audience_;

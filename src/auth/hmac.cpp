@@ -34,16 +34,23 @@ Block xor_with(Block block, std::uint8_t pad) {
 
 }  // namespace
 
-Sha256Digest hmac_sha256(std::string_view key, std::string_view message) {
+HmacKey::HmacKey(std::string_view key) : key_bytes_(key.size()) {
     const Block block = key_block(key);
-    Sha256 inner;
-    inner.update(xor_with(block, kInnerPad));
+    inner_.update(xor_with(block, kInnerPad));
+    outer_.update(xor_with(block, kOuterPad));
+}
+
+Sha256Digest HmacKey::mac(std::string_view message) const {
+    Sha256 inner = inner_;  // a copy: the prepared states are never consumed
     inner.update(message);
     const Sha256Digest inner_digest = inner.finish();
-    Sha256 outer;
-    outer.update(xor_with(block, kOuterPad));
+    Sha256 outer = outer_;
     outer.update(inner_digest);
     return outer.finish();
+}
+
+Sha256Digest hmac_sha256(std::string_view key, std::string_view message) {
+    return HmacKey(key).mac(message);
 }
 
 // A comparison that stops at the first differing byte would let an

@@ -67,16 +67,16 @@ TokenError check_header(const JsonValue& header) {
 // Every usable key is tried, even after one matches: the time taken then
 // depends on the number of keys only. Keys shorter than kMinHs256KeyBytes
 // are skipped.
-TokenError check_signature(const TokenParts& parts, std::span<const std::string> keys) {
+TokenError check_signature(const TokenParts& parts, std::span<const HmacKey> keys) {
     std::optional<std::string> signature = base64url_decode(parts.signature);
     if (!signature) return TokenError::Malformed;
     if (signature->size() != kSha256DigestBytes) return TokenError::BadSignature;
     Sha256Digest given;
     std::memcpy(given.data(), signature->data(), given.size());
     bool matched = false;
-    for (const std::string& key : keys) {
-        if (key.size() < kMinHs256KeyBytes) continue;
-        matched |= constant_time_equal(hmac_sha256(key, parts.signing_input), given);
+    for (const HmacKey& key : keys) {
+        if (key.key_bytes() < kMinHs256KeyBytes) continue;
+        matched |= constant_time_equal(key.mac(parts.signing_input), given);
     }
     return matched ? TokenError::None : TokenError::BadSignature;
 }
@@ -196,6 +196,12 @@ std::string token_error_reason(TokenError error) {
 }
 
 TokenCheck verify_token(std::string_view token, std::span<const std::string> keys, std::int64_t now_s,
+                        std::int64_t leeway_s, std::string_view audience) {
+    std::vector<HmacKey> prepared(keys.begin(), keys.end());
+    return verify_token(token, std::span<const HmacKey>(prepared), now_s, leeway_s, audience);
+}
+
+TokenCheck verify_token(std::string_view token, std::span<const HmacKey> keys, std::int64_t now_s,
                         std::int64_t leeway_s, std::string_view audience) {
     if (token.size() > kMaxTokenBytes) return refuse(TokenError::TooLarge);
     std::optional<TokenParts> parts = split_token(token);

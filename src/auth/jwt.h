@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/hmac.h"
+
 namespace sse {
 
 // A longer token is refused before it is decoded, so hostile input costs
@@ -80,6 +82,10 @@ struct TokenCheck {
 // when not empty, must be one of the token's "aud" values; when empty,
 // "aud" is not checked.
 TokenCheck verify_token(std::string_view token, std::span<const std::string> keys, std::int64_t now_s,
+                        std::int64_t leeway_s, std::string_view audience);
+// The same with keys made ready once (what a server holding its keys for
+// every request uses; see HmacKey).
+TokenCheck verify_token(std::string_view token, std::span<const HmacKey> keys, std::int64_t now_s,
                         std::int64_t leeway_s, std::string_view audience);
 
 // A compact HS256 token: base64url(header) "." base64url(payload) "."

@@ -10,6 +10,27 @@ namespace {
 constexpr std::string_view kOne = "*";
 constexpr std::string_view kMany = "**";
 
+// Walks a name segment by segment without allocating: matching runs for
+// every stream set up with a token, so it should cost no more than a
+// string comparison.
+class Segments {
+public:
+    explicit Segments(std::string_view name) : rest_(name) {}
+    // The next segment, or false after the last.
+    bool next(std::string_view& segment) {
+        if (done_) return false;
+        std::size_t dot = rest_.find('.');
+        segment = rest_.substr(0, dot);
+        if (dot == std::string_view::npos) done_ = true;
+        else rest_.remove_prefix(dot + 1);
+        return true;
+    }
+
+private:
+    std::string_view rest_;
+    bool done_ = false;
+};
+
 }  // namespace
 
 std::vector<std::string_view> split_segments(std::string_view name) {
@@ -45,28 +66,28 @@ std::string pattern_rule() {
 }
 
 bool pattern_matches(std::string_view pattern, std::string_view name) {
-    std::vector<std::string_view> want = split_segments(pattern);
-    std::vector<std::string_view> have = split_segments(name);
-    for (std::size_t i = 0; i < want.size(); ++i) {
-        if (want[i] == kMany) return i < have.size();  // one or more left
-        if (i >= have.size()) return false;
-        if (want[i] != kOne && want[i] != have[i]) return false;
+    Segments want(pattern), have(name);
+    std::string_view w, h;
+    while (want.next(w)) {
+        if (w == kMany) return have.next(h);  // one or more left
+        if (!have.next(h)) return false;
+        if (w != kOne && w != h) return false;
     }
-    return want.size() == have.size();
+    return !have.next(h);
 }
 
 bool pattern_covers(std::string_view grant, std::string_view requested) {
     // Segment by segment: a grant's "*" covers any single segment (a name
     // or a "*"), its "**" covers whatever is left as long as one segment
     // is; a name covers only itself. A requested "**" needs a "**".
-    std::vector<std::string_view> g = split_segments(grant);
-    std::vector<std::string_view> r = split_segments(requested);
-    for (std::size_t i = 0; i < g.size(); ++i) {
-        if (g[i] == kMany) return i < r.size();
-        if (i >= r.size() || r[i] == kMany) return false;
-        if (g[i] != kOne && g[i] != r[i]) return false;
+    Segments g(grant), r(requested);
+    std::string_view a, b;
+    while (g.next(a)) {
+        if (a == kMany) return r.next(b);
+        if (!r.next(b) || b == kMany) return false;
+        if (a != kOne && a != b) return false;
     }
-    return g.size() == r.size();
+    return !r.next(b);
 }
 
 bool patterns_overlap(std::string_view a, std::string_view b) {

@@ -87,3 +87,16 @@ TEST_CASE("constant_time_equal") {
 }
 
 }  // namespace
+
+TEST_CASE("a key made ready once gives the same MAC every time, for short and long keys") {
+    for (const std::string& key : {std::string("key"), std::string(64, 'k'), std::string(131, 'x')}) {
+        sse::HmacKey prepared(key);
+        for (const std::string& message : {std::string(""), std::string("abc"), std::string(200, 'm')}) {
+            CAPTURE(key.size());
+            CAPTURE(message.size());
+            sse::Sha256Digest first = prepared.mac(message);
+            CHECK(prepared.mac(message) == first);  // the prepared state is not consumed
+            CHECK(sse::hmac_sha256(key, message) == first);
+        }
+    }
+}

@@ -235,7 +235,7 @@ TEST_CASE("verify_token: keys") {
     CHECK(sse::verify_token(token, kKeys, kNow, 0, "").error == TokenError::BadSignature);
     const std::vector<std::string> rotation = {kKey, kOtherKey};
     CHECK(sse::verify_token(token, rotation, kNow, 0, "").error == TokenError::None);
-    CHECK(sse::verify_token(token, {}, kNow, 0, "").error == TokenError::BadSignature);
+    CHECK(sse::verify_token(token, std::span<const std::string>{}, kNow, 0, "").error == TokenError::BadSignature);
     // A key shorter than kMinHs256KeyBytes is never used, even when it
     // made the signature.
     const std::string short_key(sse::kMinHs256KeyBytes - 1, 'k');
