@@ -133,7 +133,7 @@ int main(int argc, char** argv) {
             if (redis) {
                 if (redis->up()) {
                     const std::string topics[] = {std::string(topic)};
-                    redis->publish(topics, "", data, std::nullopt, false,
+                    redis->publish(topics, "", data, std::nullopt, std::nullopt, false,
                                    [](std::optional<sse::EventId>, const std::string&) {});
                 }
             } else {

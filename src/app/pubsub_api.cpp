@@ -32,6 +32,13 @@ std::string publish_answer(EventId id, std::size_t queued, std::optional<std::si
     return json;
 }
 
+// The wall-clock ms at which an event published at `now_ms` with `ttl_s`
+// stops being replayed; none without a ttl.
+std::optional<std::uint64_t> expiry(std::uint64_t now_ms, std::optional<std::uint32_t> ttl_s) {
+    if (!ttl_s) return std::nullopt;
+    return now_ms + std::uint64_t{*ttl_s} * 1000;
+}
+
 std::string_view header_value(const Request& request, std::string_view name) {
     const Header* header = request.find(name);
     return header ? header->value : std::string_view{};
@@ -165,6 +172,7 @@ void PubSubApi::subscribe(Connection& connection, const Request& request, std::v
             return;
         }
     }
+    hub_.expire(wall_clock_ms());  // the hub has no clock: nothing expired is replayed
     if (hub_.all_ended(topics)) {
         // 204 is how a server tells EventSource to stop reconnecting.
         Response response;
@@ -243,6 +251,16 @@ std::optional<PubSubApi::PublishRequest> PubSubApi::publish_request(Connection& 
         }
         publish.pause = true;
     }
+    if (std::optional<std::string> ttl = query_param(request.query, "ttl")) {
+        std::uint32_t seconds = 0;
+        auto [end, ec] = std::from_chars(ttl->data(), ttl->data() + ttl->size(), seconds);
+        if (ec != std::errc{} || end != ttl->data() + ttl->size() || seconds < 1 || seconds > kMaxEventTtlSeconds) {
+            answer(connection, request, 400,
+                   "ttl= must be a whole number of seconds from 1 to " + std::to_string(kMaxEventTtlSeconds));
+            return std::nullopt;
+        }
+        publish.ttl_s = seconds;
+    }
     return publish;
 }
 
@@ -257,7 +275,9 @@ void PubSubApi::publish(Connection& connection, const Request& request, std::str
         publish_through_redis(connection, request, *publish, body);
         return;
     }
-    Hub::Published published = hub_.publish(publish->topics, publish->name, body, wall_clock_ms(), publish->retry_ms);
+    std::uint64_t now_ms = wall_clock_ms();
+    Hub::Published published = hub_.publish(publish->topics, publish->name, body, now_ms, publish->retry_ms,
+                                            expiry(now_ms, publish->ttl_s));
     std::optional<std::size_t> paused;
     if (publish->pause) {
         std::vector<std::string_view> names(publish->topics.begin(), publish->topics.end());
@@ -281,7 +301,8 @@ void PubSubApi::publish_through_redis(Connection& connection, const Request& req
     // Every instance (this one too) delivers the event, and pauses the
     // topic, when its reader meets the entry: the counts answered here are
     // this instance's streams at the time of the answer.
-    redis_->publish(publish.topics, publish.name, body, publish.retry_ms, publish.pause,
+    redis_->publish(publish.topics, publish.name, body, publish.retry_ms, expiry(wall_clock_ms(), publish.ttl_s),
+                    publish.pause,
                     [this, handle, topics = publish.topics, pause = publish.pause, cors = std::move(cors)](
                         std::optional<EventId> id, const std::string& error) {
                         Connection* waiting = server_.find(handle);

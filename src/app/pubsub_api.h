@@ -2,12 +2,13 @@
 //
 //   GET     /latest/<topic>            one topic per stream
 //   GET     /latest?type=a,b,c         several topics, named events
-//   POST    /publish?topic=T[&topic=U...][&event=E][&retry=MS][&close=1]
+//   POST    /publish?topic=T[&topic=U...][&event=E][&retry=MS][&close=1][&ttl=S]
 //                                      body = the event's data; retry= puts
 //                                      a "retry: MS" line in the event;
 //                                      close=1 then pauses the topic: its
 //                                      streams close and their clients
-//                                      come back after MS and resume
+//                                      come back after MS and resume;
+//                                      ttl= replays it for S seconds only
 //   DELETE  /publish?topic=T           end the topic (streams get 204 after)
 //   OPTIONS /latest..., /publish       CORS preflights
 //
@@ -76,6 +77,7 @@ private:
         std::string name;                        // ?event=, may be empty
         std::optional<std::uint32_t> retry_ms;   // ?retry=
         bool pause = false;                      // ?close=1
+        std::optional<std::uint32_t> ttl_s;      // ?ttl=, 1 to kMaxEventTtlSeconds
     };
     // Answers 400 and returns nullopt unless every parameter is valid.
     std::optional<PublishRequest> publish_request(Connection& connection, const Request& request);

@@ -76,6 +76,9 @@ void StatusApi::install() {
         else send(c, r, Response::text(200, "ok"));
     }, nullptr, AtCapacity::Serve);  // load balancers probe exactly when a server is full
     router.add("GET", "/metrics", [this](Connection& c, const Request& r, std::string_view) {
+        // The hub has no clock: events whose ttl has passed are forgotten
+        // before anything counts what history holds.
+        hub_.expire(wall_clock_ms());
         Response response;
         response.content_type = "text/plain; version=0.0.4; charset=utf-8";
         response.body = render_metrics();
@@ -123,6 +126,7 @@ bool StatusApi::may_list(Connection& connection, const Request& request, bool& e
 void StatusApi::topics(Connection& connection, const Request& request) {
     bool everything = false;
     if (!may_list(connection, request, everything)) return;
+    hub_.expire(wall_clock_ms());
     std::set<std::string> all;
     for (std::string& name : hub_.topic_names()) all.insert(std::move(name));
     for (std::string& name : hub_.history().topic_names()) all.insert(std::move(name));
@@ -153,6 +157,7 @@ void StatusApi::one_topic(Connection& connection, const Request& request) {
         send(connection, request, Response::text(403, "the token does not grant this topic"));
         return;
     }
+    hub_.expire(wall_clock_ms());
     if (hub_.subscribers(*topic) == 0 && hub_.history().events_of(*topic) == 0) {
         send(connection, request, Response::text(404, "no such topic: nobody subscribes and no history is held"));
         return;
@@ -238,6 +243,8 @@ std::string StatusApi::render_metrics() const {
     m.single("sse_history_bytes", "gauge", "Bytes of events held for replay.", static_cast<double>(history.bytes()));
     m.single("sse_history_evictions_total", "counter", "Events dropped from history by its limits.",
              static_cast<double>(history.evictions()));
+    m.single("sse_history_expired_total", "counter", "Events dropped from history when their ttl= passed.",
+             static_cast<double>(history.expirations()));
     m.single("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
              static_cast<double>(resident_memory_bytes()));
     m.single("sse_loop_busy_seconds_total", "counter", "Time the event loop spent outside epoll_wait.",

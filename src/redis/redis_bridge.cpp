@@ -6,9 +6,23 @@
 
 #include "sse/hub.h"
 #include "sse/event_stream.h"
+#include "loop/event_loop.h"
 #include "loop/log.h"
 
 namespace sse {
+
+namespace {
+
+// The "expires" field: wall-clock ms in decimal. One that does not parse is
+// dropped, not trusted: the event is then held like one without a ttl.
+std::optional<std::uint64_t> parse_expiry(std::string_view text) {
+    std::uint64_t ms = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return ms;
+}
+
+}  // namespace
 
 bool parse_host_port(std::string_view text, std::string& host, std::uint16_t& port) {
     std::size_t colon = text.rfind(':');
@@ -54,13 +68,16 @@ void RedisBridge::start() {
 }
 
 void RedisBridge::publish(std::span<const std::string> topics, std::string_view name, std::string_view data,
-                          std::optional<std::uint32_t> retry_ms, bool pause, Done done) {
+                          std::optional<std::uint32_t> retry_ms, std::optional<std::uint64_t> expires_ms,
+                          bool pause, Done done) {
     std::string maxlen = std::to_string(history_);
     std::string retry = retry_ms ? std::to_string(*retry_ms) : std::string();
+    std::string expires = expires_ms ? std::to_string(*expires_ms) : std::string();
     std::vector<std::string_view> command = {"XADD", key_, "MAXLEN", "~", maxlen, "*"};
     for (const std::string& topic : topics) command.insert(command.end(), {"topic", topic});
     command.insert(command.end(), {"event", name, "data", data});
     if (retry_ms) command.insert(command.end(), {"retry", retry});
+    if (expires_ms) command.insert(command.end(), {"expires", expires});
     if (pause) command.insert(command.end(), {"close", "1"});
     writer_.command(command,
                     [this, done = std::move(done)](const RespValue& reply) {
@@ -155,7 +172,7 @@ void RedisBridge::ingest_entry(const RespValue& entry, bool live) {
     if (entry.elements.size() < 2) return;
     std::optional<EventId> id = parse_event_id(entry.elements[0].text);
     if (!id) return;
-    std::string_view name, data, retry_text;
+    std::string_view name, data, retry_text, expires_text;
     std::vector<std::string_view> topics;
     bool pause = false;
     bool ends_topic = false;
@@ -166,6 +183,7 @@ void RedisBridge::ingest_entry(const RespValue& entry, bool live) {
         else if (field == "event") name = fields[i + 1].text;
         else if (field == "data") data = fields[i + 1].text;
         else if (field == "retry") retry_text = fields[i + 1].text;
+        else if (field == "expires") expires_text = fields[i + 1].text;
         else if (field == "close") pause = fields[i + 1].text == "1";
         else if (field == "end") ends_topic = fields[i + 1].text == "1";
     }
@@ -191,7 +209,7 @@ void RedisBridge::ingest_entry(const RespValue& entry, bool live) {
         retry_ms = ms;
     ++stats_.read;
     bool fresh = *id > hub_.last_id();
-    hub_.ingest(*id, topics, name, data, retry_ms);
+    hub_.ingest(*id, topics, name, data, retry_ms, parse_expiry(expires_text), wall_clock_ms());
     if (live && pause && fresh) hub_.pause_topics(topics, retry_ms);
 }
 

@@ -56,10 +56,13 @@ public:
     // Appends an event. `done` gets the id, or nullopt and a reason.
     using Done = std::function<void(std::optional<EventId> id, const std::string& error)>;
     // `retry_ms` and `pause` travel in the entry, so every instance encodes
-    // the same event and pauses the topic's streams when it reads it.
+    // the same event and pauses the topic's streams when it reads it; so
+    // does `expires_ms`, absolute on the wall clock, so every instance
+    // (and one that starts later) stops holding the event at the same time.
     // One entry carries the event for all its `topics` (a "topic" field each).
     void publish(std::span<const std::string> topics, std::string_view name, std::string_view data,
-                 std::optional<std::uint32_t> retry_ms, bool pause, Done done);
+                 std::optional<std::uint32_t> retry_ms, std::optional<std::uint64_t> expires_ms, bool pause,
+                 Done done);
     // Appends the end of `topic` (an entry with "end" 1 and no event): every
     // instance ends its streams of the topic when it reads it, and one that
     // starts later learns of it with the history (until the stream's MAXLEN

@@ -34,6 +34,7 @@ void History::append(std::string_view topic, StoredEvent event) {
         oldest_index_.emplace(event.id, log);
     }
     std::size_t size = event.bytes();
+    if (event.expires_ms) expiry_index_.emplace(*event.expires_ms, event.id, log);
     log->events.push_back(std::move(event));
     log->bytes += size;
     total_bytes_ += size;
@@ -47,21 +48,52 @@ void History::append(std::string_view topic, StoredEvent event) {
 
 void History::evict_oldest(TopicLog& log) {
     const StoredEvent& front = log.events.front();
-    oldest_index_.erase({front.id, &log});
-    std::size_t size = front.bytes();
+    if (front.expires_ms) expiry_index_.erase({*front.expires_ms, front.id, &log});
+    ++evictions_;
+    log.evicted_max = std::max(log.evicted_max, front.id);
+    remove(log, log.events.begin());
+}
+
+// Events of one topic often share a ttl and then expire from the front of
+// their log; one that expires before older ones is erased from the middle,
+// and a deque moves the shorter side, so that costs at most half of
+// --history moves. Never a scan: the expiry index says which events are due.
+std::size_t History::expire(std::uint64_t now_ms) {
+    std::size_t expired = 0;
+    while (!expiry_index_.empty() && std::get<0>(*expiry_index_.begin()) <= now_ms) {
+        auto [expires_ms, id, log] = *expiry_index_.begin();
+        expiry_index_.erase(expiry_index_.begin());
+        auto id_less = [](const StoredEvent& e, EventId wanted) { return e.id < wanted; };
+        remove(*log, std::lower_bound(log->events.begin(), log->events.end(), id, id_less));
+        ++expired;
+    }
+    expirations_ += expired;
+    return expired;
+}
+
+void History::remove(TopicLog& log, Position event) {
+    bool first = event == log.events.begin();
+    if (first) oldest_index_.erase({event->id, &log});
+    std::size_t size = event->bytes();
     log.bytes -= size;
     total_bytes_ -= size;
     --total_events_;
-    ++evictions_;
-    log.evicted_max = std::max(log.evicted_max, front.id);
-    log.events.pop_front();
+    log.events.erase(event);
 
-    if (!log.events.empty()) {
-        oldest_index_.emplace(log.events.front().id, &log);
+    if (log.events.empty()) {
+        drop_log(log);
         return;
     }
-    // The log goes, but what it lost must still count as a gap: fold it into
-    // the watermark that answers for every topic without a log.
+    if (first) oldest_index_.emplace(log.events.front().id, &log);
+}
+
+// The log goes, but what it lost must still count as a gap: fold it into
+// the watermark that answers for every topic without a log. Only eviction
+// raises evicted_max, so a log emptied by expiry folds in what it had
+// evicted, never what expired. Its topic then answers like any topic
+// without a log: with `forgotten_`, which is conservative only if another
+// log was dropped meanwhile with a greater watermark.
+void History::drop_log(TopicLog& log) {
     forgotten_ = std::max(forgotten_, log.evicted_max);
     logs_.erase(logs_.find(log.name));  // destroys `log`
 }

@@ -202,25 +202,33 @@ ChunkRef Hub::reset_event(std::span<const std::string> topics, std::string_view 
 }
 
 Hub::Published Hub::publish(std::string_view topic_name, std::string_view name, std::string_view data,
-                            std::uint64_t wall_ms, std::optional<std::uint32_t> retry_ms) {
-    return record(ids_.next(wall_ms), std::span(&topic_name, 1), name, data, retry_ms);
+                            std::uint64_t wall_ms, std::optional<std::uint32_t> retry_ms,
+                            std::optional<std::uint64_t> expires_ms) {
+    return record(ids_.next(wall_ms), std::span(&topic_name, 1), name, data, retry_ms, expires_ms, wall_ms);
 }
 
 Hub::Published Hub::publish(std::span<const std::string> topics, std::string_view name, std::string_view data,
-                            std::uint64_t wall_ms, std::optional<std::uint32_t> retry_ms) {
+                            std::uint64_t wall_ms, std::optional<std::uint32_t> retry_ms,
+                            std::optional<std::uint64_t> expires_ms) {
     std::vector<std::string_view> views(topics.begin(), topics.end());
-    return record(ids_.next(wall_ms), views, name, data, retry_ms);
+    return record(ids_.next(wall_ms), views, name, data, retry_ms, expires_ms, wall_ms);
 }
 
 Hub::Published Hub::ingest(EventId id, std::span<const std::string_view> topics, std::string_view name,
-                           std::string_view data, std::optional<std::uint32_t> retry_ms) {
+                           std::string_view data, std::optional<std::uint32_t> retry_ms,
+                           std::optional<std::uint64_t> expires_ms, std::uint64_t now_ms) {
     if (id <= last_ingested_) return Published{id, 0};
     last_ingested_ = id;
-    return record(id, topics, name, data, retry_ms);
+    return record(id, topics, name, data, retry_ms, expires_ms, now_ms);
 }
 
+// Expiry never touches live delivery: a stream open now gets the event
+// whatever its ttl; only what is held for later replay expires.
 Hub::Published Hub::record(EventId id, std::span<const std::string_view> topics, std::string_view name,
-                           std::string_view data, std::optional<std::uint32_t> retry_ms) {
+                           std::string_view data, std::optional<std::uint32_t> retry_ms,
+                           std::optional<std::uint64_t> expires_ms, std::uint64_t now_ms) {
+    history_.expire(now_ms);  // what expired makes room before the limits apply
+    bool held = !expires_ms || *expires_ms > now_ms;
     std::string id_text = id.to_string();
     // One wire form for single-topic streams, shared by every topic.
     ChunkRef plain = ChunkRef::make(encode_event(id_text, name, data, retry_ms));
@@ -229,6 +237,7 @@ Hub::Published Hub::record(EventId id, std::span<const std::string_view> topics,
         StoredEvent event;
         event.id = id;
         event.plain = plain;
+        event.expires_ms = expires_ms;
         // Multi-topic streams need a name on every event; the publisher's
         // name, else the topic. When the publisher named it, both forms
         // are the same.
@@ -243,7 +252,7 @@ Hub::Published Hub::record(EventId id, std::span<const std::string_view> topics,
         }
         // Only the patterns that match are visited (see PatternIndex).
         patterns_.visit(topic_name, [&](Subscription* s) { result.queued += s->deliver_once(event); });
-        history_.append(topic_name, std::move(event));
+        if (held) history_.append(topic_name, std::move(event));
     }
     stats_.delivered += result.queued;
     ++stats_.published;

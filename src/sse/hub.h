@@ -2,7 +2,7 @@
 //
 // Pure core: the hub never touches a socket or a clock. Streams are
 // StreamSinks (a Connection in the server, a fake in tests); the wall clock
-// for ids is an argument of publish().
+// for ids and for expiry is an argument (publish(), ingest(), expire()).
 //
 // Publishing encodes the event once (two wire forms at most, see
 // StoredEvent) and hands the same chunk to every subscribed sink: nothing
@@ -34,6 +34,11 @@ inline constexpr std::size_t kMaxTopicsPerStream = 64;
 // Ended topics remembered (to answer 204); past it the oldest ending is
 // forgotten, so ending ever new names cannot grow memory without bound.
 inline constexpr std::size_t kMaxEndedTopics = 10'000;
+// The longest ttl an event may be published with (?ttl=SECONDS): one day,
+// as for retry=. History is a replay window for clients that were briefly
+// away, not a store: an event still worth replaying after a day belongs in
+// the application's own database.
+inline constexpr std::uint32_t kMaxEventTtlSeconds = 86'400;
 
 bool is_valid_topic(std::string_view name);
 // That rule as error messages state it: "1-64 of A-Z a-z 0-9 _ . -".
@@ -100,20 +105,33 @@ public:
         std::size_t queued = 0;  // streams it was handed to
     };
     // Records and delivers one event. `name` may be empty; with `retry_ms`
-    // the event carries a "retry:" line. The caller has validated `topic`
-    // and that `data` is UTF-8.
+    // the event carries a "retry:" line; with `expires_ms` (wall clock, after
+    // `wall_ms`) it is held for replay only until then. The caller has
+    // validated `topic` and that `data` is UTF-8. Expires what is due at
+    // `wall_ms` first.
     Published publish(std::string_view topic, std::string_view name, std::string_view data,
-                      std::uint64_t wall_ms, std::optional<std::uint32_t> retry_ms = std::nullopt);
+                      std::uint64_t wall_ms, std::optional<std::uint32_t> retry_ms = std::nullopt,
+                      std::optional<std::uint64_t> expires_ms = std::nullopt);
     // One event, one id, to several distinct `topics`: a stream following
     // more than one of them receives it once, and so does a replay.
     // `queued` counts distinct streams.
     Published publish(std::span<const std::string> topics, std::string_view name, std::string_view data,
-                      std::uint64_t wall_ms, std::optional<std::uint32_t> retry_ms = std::nullopt);
+                      std::uint64_t wall_ms, std::optional<std::uint32_t> retry_ms = std::nullopt,
+                      std::optional<std::uint64_t> expires_ms = std::nullopt);
     // Records and delivers an event whose id was issued elsewhere (by a
     // Redis Stream). Ids at or below last_id() are ignored (already seen),
-    // so reading the same entry twice delivers it once.
+    // so reading the same entry twice delivers it once. An event whose
+    // `expires_ms` is not after `now_ms` (read late, or loaded at start) is
+    // delivered to the streams open now but not held.
     Published ingest(EventId id, std::span<const std::string_view> topics, std::string_view name,
-                     std::string_view data, std::optional<std::uint32_t> retry_ms = std::nullopt);
+                     std::string_view data, std::optional<std::uint32_t> retry_ms,
+                     std::optional<std::uint64_t> expires_ms, std::uint64_t now_ms);
+    // Forgets the held events whose expiry is at or before `now_ms` (wall
+    // clock): they are replayed to no one after, count toward no limit,
+    // and their absence is no gap. publish() and ingest() do this
+    // themselves; call it before subscribe() and before reading history().
+    // Returns how many events it forgot.
+    std::size_t expire(std::uint64_t now_ms) { return history_.expire(now_ms); }
 
     // With external ids (Redis), a Last-Event-ID above last_id() may simply
     // not have been read from the stream yet: it is then honoured (events up
@@ -161,7 +179,8 @@ private:
     std::vector<std::string> replay_topics(const Subscription& subscription) const;
     ChunkRef reset_event(std::span<const std::string> topics, std::string_view reason) const;
     Published record(EventId id, std::span<const std::string_view> topics, std::string_view name,
-                     std::string_view data, std::optional<std::uint32_t> retry_ms);
+                     std::string_view data, std::optional<std::uint32_t> retry_ms,
+                     std::optional<std::uint64_t> expires_ms, std::uint64_t now_ms);
 
     IdGenerator ids_;
     History history_;

@@ -14,6 +14,9 @@ data in DIR) and sse-server instances with --redis, then checks:
      1c. DELETE /publish on A ends the topic on A and B (their streams close,
      both answer 204), and an instance started later answers 204 too;
      1d. one event to two topics through A: one id, once to each stream on B;
+     1e. an event published on A with ttl=1 is delivered live on B; once it
+     has expired, B and an instance started later hold it no more: ?last=N
+     and a resume across it replay none of it, with no reset;
   2. a client moved from A to B with Last-Event-ID: no gap, no duplicate;
   3. Redis restarted mid-stream: 503 while it is down, /healthz 503 then 200,
      and every subscriber gets every event answered 2xx exactly once, in order;
@@ -56,7 +59,7 @@ DEADLINE_S = 15.0          # ordinary waits (an event, an answer)
 READ_BLOCK_S = 5.0         # kRedisReadBlockMs: an XREAD with nothing new answers after this
 REDIS_DEADLINE_S = 30.0    # the Redis link: reconnect backoff is at most 5 s
 SHUTDOWN_DEADLINE_S = 10.0
-CHECK_COUNT = 13           # the checks after set-up, for the count when set-up fails
+CHECK_COUNT = 14           # the checks after set-up, for the count when set-up fails
 
 
 class CheckFailed(Exception):
@@ -295,6 +298,12 @@ class Instance:
         match = re.search(r"^%s (\S+)$" % re.escape(name), body, re.M)
         expect(match, "%s missing from /metrics of %s" % (name, self.name))
         return float(match.group(1))
+
+    def held(self, topic):
+        """The number of events /topics/<topic> says are held (0 when unknown)."""
+        status, body = self.request("GET", "/topics/" + topic)
+        match = re.search(r'"events":([0-9]+)', body) if status == 200 else None
+        return int(match.group(1)) if match else 0
 
     def last_id(self, topic):
         status, body = self.request("GET", "/topics/" + topic)
@@ -621,6 +630,36 @@ class Suite:
             expect_exactly(sub, before, [(match.group(1), "both")])
             sub.close()
 
+    # 1e.
+    def ttl_travels(self):
+        a, b = self.instances["A"], self.instances["B"]
+        topic = "expiring"
+        kept = self.publish(a, topic, "kept")
+        on_b = Subscriber(b.port, topic, name="subscriber on B")
+        status, body = http_request(a.port, "POST", "/publish?topic=%s&ttl=1" % topic, b"brief")
+        match = re.match(r'\{"id":"([0-9]+-[0-9]+)"', body) if status == 200 else None
+        expect(match, "POST /publish?topic=%s&ttl=1 on A answered %s %r" % (topic, status, body))
+        got = on_b.wait_count(1)
+        expect(got[0]["id"] == match.group(1) and got[0]["data"] == "brief",
+               "subscriber on B: expected the ttl event %s live, got %s" % (match.group(1), got[0]))
+        on_b.close()
+        # B read it (it was delivered there), so it held two events until
+        # the expiry the entry carries, and then only "kept".
+        wait_until(lambda: b.held(topic) == 1, "B to stop holding the expired event of '%s'" % topic)
+        h = self.start_instance("H")
+        h.wait_health(200)
+        expect(h.held(topic) == 1, "an instance started after the expiry holds %d events of '%s', not 1"
+               % (h.held(topic), topic))
+        subs = []
+        for instance in (b, h):
+            subs.append(Subscriber(instance.port, topic, last_event_id=kept,
+                                   name="resumed on %s after the expiry" % instance.name))
+            subs.append(Subscriber(instance.port, topic + "?last=5", name="?last=5 on %s" % instance.name))
+        for sub, before in zip(subs, self.sentinel(a, topic, subs)):
+            expected = [(kept, "kept")] if "last" in sub.name else []
+            expect_exactly(sub, before, expected)
+            sub.close()
+
     # 2.
     def move_from_a_to_b(self):
         a, b = self.instances["A"], self.instances["B"]
@@ -816,6 +855,8 @@ def main():
                   suite.pause_travels)
         suite.run("1c. DELETE on A ends the topic on A and B, and on an instance started later", suite.end_travels)
         suite.run("1d. one event to two topics through A reaches B's stream of each, once", suite.multi_topic_travels)
+        suite.run("1e. a ttl=1 event from A is live on B, then replayed by neither B nor a later instance, "
+                  "with no reset", suite.ttl_travels)
         suite.run("2. a client moved from A to B with Last-Event-ID: no gap, no duplicate", suite.move_from_a_to_b)
         suite.run("3. Redis restarted mid-stream: 503 while down, then nothing lost", suite.redis_restart)
         suite.run("3b. A's link alone cut while B publishes: A resumes, nothing lost", suite.link_cut_resumes)

@@ -1,4 +1,4 @@
-// Tests for src/history: caps and eviction, gap detection, multi-topic replay.
+// Tests for src/history: caps and eviction, gap detection, multi-topic replay, expiry.
 #include "sse/history.h"
 
 #include <doctest/doctest.h>
@@ -23,6 +23,13 @@ StoredEvent event_of_size(std::uint64_t ms, std::size_t size) {
 
 StoredEvent small_event(std::uint64_t ms) {
     return event_of_size(ms, 10);
+}
+
+// A 10-byte event {ms, 0} that is no longer held from `expires_ms` on.
+StoredEvent expiring_event(std::uint64_t ms, std::uint64_t expires_ms) {
+    StoredEvent event = small_event(ms);
+    event.expires_ms = expires_ms;
+    return event;
 }
 
 // The millisecond parts of a replay's ids, for compact comparisons.
@@ -224,4 +231,130 @@ TEST_CASE("oldest, newest and the counters") {
     CHECK(history.bytes_of("b") == 7);
     CHECK(history.topics() == 2);
     CHECK(history.evictions() == 0);
+}
+
+TEST_CASE("an expired event is replayed to no one, counts for nothing, and its absence is no gap") {
+    History history(100, kNoByteCap, EventId{});
+    const std::vector<std::string> topics = {"t"};
+    history.append("t", small_event(1));
+    history.append("t", expiring_event(2, 1000));  // in the middle of its log
+    history.append("t", expiring_event(3, 2000));
+    history.append("t", small_event(4));
+
+    CHECK(history.expire(999) == 0);  // held until its expiry, not one ms less
+    CHECK(ids_of(history.since(topics, EventId{})) == std::vector<std::uint64_t>{1, 2, 3, 4});
+    CHECK(history.expire(1000) == 1);
+    CHECK(ids_of(history.since(topics, EventId{})) == std::vector<std::uint64_t>{1, 3, 4});
+    CHECK(history.expire(5000) == 1);
+
+    History::Replay replay = history.since(topics, EventId{1, 0});
+    CHECK(ids_of(replay) == std::vector<std::uint64_t>{4});
+    CHECK_FALSE(replay.gap);  // it missed 2 and 3, but they expired: nothing is lost
+    CHECK_FALSE(history.since(topics, EventId{}).gap);
+    CHECK(history.events() == 2);
+    CHECK(history.bytes() == 20);
+    CHECK(history.events_of("t") == 2);
+    CHECK(history.bytes_of("t") == 20);
+    CHECK(history.evictions() == 0);
+    CHECK(history.expirations() == 2);
+    CHECK(history.forgotten() == EventId{});
+}
+
+TEST_CASE("an expired event makes room under the count cap and the byte cap") {
+    SUBCASE("the topic's count cap") {
+        History history(3, kNoByteCap, EventId{});
+        const std::vector<std::string> topics = {"t"};
+        history.append("t", expiring_event(1, 100));
+        history.append("t", small_event(2));
+        history.append("t", small_event(3));
+        history.expire(100);
+        history.append("t", small_event(4));  // three held: no eviction
+        CHECK(ids_of(history.since(topics, EventId{})) == std::vector<std::uint64_t>{2, 3, 4});
+        CHECK_FALSE(history.since(topics, EventId{}).gap);
+        CHECK(history.evictions() == 0);
+    }
+    SUBCASE("the hub's byte cap") {
+        History history(100, 50, EventId{});  // room for five 10-byte events
+        const std::vector<std::string> every = {"a", "b"};
+        history.append("a", small_event(1));
+        history.append("b", expiring_event(2, 100));
+        for (std::uint64_t id = 3; id <= 5; ++id) history.append("a", small_event(id));
+        history.expire(100);
+        CHECK(history.bytes() == 40);
+        history.append("b", small_event(6));  // 50 bytes: no eviction
+        CHECK(ids_of(history.since(every, EventId{})) == std::vector<std::uint64_t>{1, 3, 4, 5, 6});
+        CHECK_FALSE(history.since(every, EventId{}).gap);
+        CHECK(history.evictions() == 0);
+        CHECK(history.oldest(every) == EventId{1, 0});
+    }
+}
+
+TEST_CASE("an evicted event is still a gap when expired ones are missing too") {
+    History history(2, kNoByteCap, EventId{});
+    const std::vector<std::string> topics = {"t"};
+    history.append("t", small_event(1));
+    history.append("t", expiring_event(2, 100));
+    history.append("t", small_event(3));  // evicts 1
+    history.expire(100);                   // 2 expires
+
+    History::Replay from_start = history.since(topics, EventId{});
+    CHECK(from_start.gap);
+    CHECK(ids_of(from_start) == std::vector<std::uint64_t>{3});
+    History::Replay after_evicted = history.since(topics, EventId{1, 0});
+    CHECK_FALSE(after_evicted.gap);
+    CHECK(ids_of(after_evicted) == std::vector<std::uint64_t>{3});
+}
+
+TEST_CASE("a log emptied by expiry is dropped without a gap; what it had evicted still counts") {
+    History history(2, kNoByteCap, EventId{});
+    const std::vector<std::string> x = {"x"};
+    const std::vector<std::string> y = {"y"};
+    history.append("x", expiring_event(1, 100));
+    history.append("x", expiring_event(2, 50));  // expires before the older one
+    history.expire(100);
+    CHECK(history.topics() == 0);
+    CHECK(history.events() == 0);
+    CHECK_FALSE(history.oldest(x).has_value());
+    CHECK_FALSE(history.newest("x").has_value());
+    CHECK(history.forgotten() == EventId{});  // an expiry raises no watermark
+    CHECK_FALSE(history.since(x, EventId{}).gap);
+    CHECK_FALSE(history.since(x, EventId{1, 0}).gap);
+
+    history.append("y", small_event(3));
+    history.append("y", expiring_event(4, 200));
+    history.append("y", expiring_event(5, 200));  // evicts 3
+    history.expire(200);
+    CHECK(history.topics() == 0);
+    CHECK(history.since(y, EventId{2, 0}).gap);  // 3 was evicted
+    CHECK_FALSE(history.since(y, EventId{3, 0}).gap);
+    CHECK(history.forgotten() == EventId{3, 0});
+}
+
+TEST_CASE("an evicted event leaves the expiry index with its log") {
+    History history(1, kNoByteCap, EventId{});
+    const std::vector<std::string> topics = {"t"};
+    history.append("t", expiring_event(1, 100));
+    history.append("t", small_event(2));  // evicts 1, whose expiry is now nobody's
+    history.append("u", expiring_event(3, 100));
+    history.append("u", small_event(4));  // evicts 3
+    CHECK(history.expire(100) == 0);
+    CHECK(ids_of(history.since(topics, EventId{})) == std::vector<std::uint64_t>{2});
+    CHECK(history.events() == 2);
+    CHECK(history.expirations() == 0);
+}
+
+TEST_CASE("expiring the oldest event of a log keeps the byte cap's order") {
+    History history(100, 30, EventId{});
+    const std::vector<std::string> every = {"a", "b"};
+    history.append("a", expiring_event(1, 100));
+    history.append("a", small_event(2));
+    history.append("b", small_event(3));
+    history.expire(100);
+    CHECK(history.oldest(every) == EventId{2, 0});
+    history.append("b", small_event(4));
+    history.append("b", small_event(5));  // 40 bytes: the oldest, 2, goes
+    CHECK(ids_of(history.since(every, EventId{})) == std::vector<std::uint64_t>{3, 4, 5});
+    CHECK(history.topics() == 1);
+    CHECK(history.since(every, EventId{1, 0}).gap);
+    CHECK_FALSE(history.since(every, EventId{2, 0}).gap);
 }

@@ -1,4 +1,4 @@
-// The hub with fake sinks: delivery, shared encoding, replay, reset, ending.
+// The hub with fake sinks: delivery, shared encoding, replay, reset, ending, expiry.
 #include <doctest/doctest.h>
 
 #include <optional>
@@ -405,4 +405,93 @@ TEST_CASE("one event to several topics: one id, once per stream, live and replay
     auto* n = hub.subscribe(newest, {"a", "b"}, true, std::nullopt, 5);
     CHECK(newest.ids() == std::vector<std::string>{published.id.to_string(), after.to_string()});
     for (auto* x : {a, b, both, p, r, n}) hub.unsubscribe(x);
+}
+
+TEST_CASE("ttl: an expiring event is delivered live, then replayed to no one, and missing it is no gap") {
+    Hub hub(limits(), kStart);
+    FakeSink live, by_pattern;
+    auto* l = hub.subscribe(live, {"t"}, false, std::nullopt);
+    auto* p = hub.subscribe(by_pattern, {"*"}, false, std::nullopt);
+    EventId kept = hub.publish("t", "", "kept", kStart + 1).id;
+    const std::uint64_t expires = kStart + 2 + 1000;
+    EventId brief = hub.publish("t", "", "brief", kStart + 2, std::nullopt, expires).id;
+    const std::vector<std::string> both = {kept.to_string(), brief.to_string()};
+    CHECK(live.ids() == both);  // live delivery ignores the ttl
+    CHECK(by_pattern.ids() == both);
+
+    CHECK(hub.expire(expires - 1) == 0);  // a clock the test controls
+    FakeSink early;
+    auto* e = hub.subscribe(early, {"t"}, false, kept);
+    CHECK(early.ids() == std::vector<std::string>{brief.to_string()});
+
+    CHECK(hub.expire(expires) == 1);
+    FakeSink resumed, resumed_by_pattern, newest;
+    auto* r = hub.subscribe(resumed, {"t"}, false, kept);
+    auto* rp = hub.subscribe(resumed_by_pattern, {"*"}, false, kept);
+    auto* n = hub.subscribe(newest, {"t"}, false, std::nullopt, 5);
+    CHECK(resumed.received.empty());  // no reset: the only missing event expired
+    CHECK(resumed_by_pattern.received.empty());
+    CHECK(newest.ids() == std::vector<std::string>{kept.to_string()});
+    CHECK(hub.stats().resets == 0);
+    CHECK(hub.history().events_of("t") == 1);
+    for (auto* x : {l, p, e, r, rp, n}) hub.unsubscribe(x);
+}
+
+TEST_CASE("ttl: publishing first forgets what has expired, so it never pushes out a live event") {
+    Hub hub(limits(2), kStart);
+    hub.publish("t", "", "brief", kStart + 1, std::nullopt, kStart + 500);
+    EventId second = hub.publish("t", "", "kept", kStart + 2).id;
+    EventId third = hub.publish("t", "", "later", kStart + 600).id;  // first has expired by now
+    CHECK(hub.history().evictions() == 0);
+    CHECK(hub.history().expirations() == 1);
+    CHECK(hub.history().events_of("t") == 2);
+    // A client from before all three missed one expired and two held: no gap.
+    FakeSink sink;
+    auto* s = hub.subscribe(sink, {"t"}, false, EventId{kStart, 0});
+    CHECK(sink.ids() == std::vector<std::string>{second.to_string(), third.to_string()});
+    hub.unsubscribe(s);
+}
+
+TEST_CASE("ttl: an evicted event still sends a reset when expired ones are missing too") {
+    Hub hub(limits(2), kStart);
+    EventId evicted = hub.publish("t", "", "evicted", kStart + 1).id;
+    hub.publish("t", "", "brief", kStart + 2, std::nullopt, kStart + 100);
+    EventId kept = hub.publish("t", "", "kept", kStart + 3).id;  // evicts the first
+    hub.expire(kStart + 100);
+    FakeSink from_start, after_evicted;
+    auto* a = hub.subscribe(from_start, {"t"}, false, EventId{kStart, 0});
+    auto* b = hub.subscribe(after_evicted, {"t"}, false, evicted);
+    CHECK(from_start.ids() == std::vector<std::string>{"", kept.to_string()});
+    CHECK(from_start.text().starts_with("event: reset\n"));
+    CHECK(after_evicted.ids() == std::vector<std::string>{kept.to_string()});
+    CHECK(hub.stats().resets == 1);
+    hub.unsubscribe(a);
+    hub.unsubscribe(b);
+}
+
+TEST_CASE("ttl: an event published to several topics expires from each") {
+    Hub hub(limits(), kStart);
+    const std::vector<std::string> topics = {"a", "b"};
+    hub.publish(topics, "", "both", kStart, std::nullopt, kStart + 10);
+    CHECK(hub.history().events() == 2);
+    CHECK(hub.expire(kStart + 10) == 2);
+    CHECK(hub.history().events() == 0);
+    CHECK(hub.history().topics() == 0);
+}
+
+TEST_CASE("ttl: an ingested entry already expired is delivered live but not held") {
+    Hub hub(limits(), kStart);
+    hub.set_external_ids(true);
+    FakeSink live;
+    auto* l = hub.subscribe(live, {"t"}, false, std::nullopt);
+    const std::string_view topic[] = {"t"};
+    const std::uint64_t now = kStart + 5000;
+    hub.ingest(EventId{kStart + 1, 0}, topic, "", "late", std::nullopt, now, now);
+    CHECK(live.received.size() == 1);
+    CHECK(hub.history().events_of("t") == 0);
+    hub.ingest(EventId{kStart + 2, 0}, topic, "", "fresh", std::nullopt, now + 1, now);
+    CHECK(live.received.size() == 2);
+    CHECK(hub.history().events_of("t") == 1);
+    CHECK(hub.history().newest("t") == EventId{kStart + 2, 0});
+    hub.unsubscribe(l);
 }
