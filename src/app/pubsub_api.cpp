@@ -109,7 +109,8 @@ void PubSubApi::install() {
         "POST", "/publish", [this](Connection& c, const Request& r, std::string_view body) { publish(c, r, body); },
         [this](Connection& c, const Request& r) {
             std::optional<PublishRequest> publish = publish_request(c, r);
-            return publish && authorize_publish(c, r, publish->topics);
+            std::optional<std::string> key;
+            return publish && authorize_publish(c, r, publish->topics) && idempotency_key(c, r, key);
         });
     router.add("DELETE", "/publish", [this](Connection& c, const Request& r, std::string_view) {
         end_topic(c, r);
@@ -271,42 +272,61 @@ void PubSubApi::publish(Connection& connection, const Request& request, std::str
         answer(connection, request, 400, "event data must be UTF-8");
         return;
     }
+    std::optional<std::string> key;
+    if (!idempotency_key(connection, request, key)) return;
     if (redis_) {
-        publish_through_redis(connection, request, *publish, body);
+        publish_through_redis(connection, request, *publish, body, key);
         return;
     }
-    std::uint64_t now_ms = wall_clock_ms();
-    Hub::Published published = hub_.publish(publish->topics, publish->name, body, now_ms, publish->retry_ms,
-                                            expiry(now_ms, publish->ttl_s));
-    std::optional<std::size_t> paused;
-    if (publish->pause) {
-        std::vector<std::string_view> names(publish->topics.begin(), publish->topics.end());
-        paused = hub_.pause_topics(names, publish->retry_ms);
+    if (key) {
+        publish_once(connection, request, *publish, body, *key);
+        return;
     }
-    answer_json(connection, request, publish_answer(published.id, published.queued, paused));
+    answer_json(connection, request, publish_locally(*publish, body));
+}
+
+std::string PubSubApi::publish_locally(const PublishRequest& publish, std::string_view body) {
+    std::uint64_t now_ms = wall_clock_ms();
+    Hub::Published published = hub_.publish(publish.topics, publish.name, body, now_ms, publish.retry_ms,
+                                            expiry(now_ms, publish.ttl_s));
+    std::optional<std::size_t> paused;
+    if (publish.pause) {
+        std::vector<std::string_view> names(publish.topics.begin(), publish.topics.end());
+        paused = hub_.pause_topics(names, publish.retry_ms);
+    }
+    return publish_answer(published.id, published.queued, paused);
+}
+
+PubSubApi::Reply PubSubApi::defer(Connection& connection, const Request& request) {
+    connection.defer();
+    return [this, handle = connection.handle(), cors = cors_headers(request)](Response response) {
+        if (Connection* waiting = server_.find(handle)) send(*waiting, cors, std::move(response));
+    };
 }
 
 void PubSubApi::publish_through_redis(Connection& connection, const Request& request, const PublishRequest& publish,
-                                      std::string_view body) {
-    HeaderList cors = cors_headers(request);
+                                      std::string_view body, const std::optional<std::string>& key) {
     if (!redis_->up()) {
         // Never a silent drop: the publisher learns the event was not taken.
         Response response = Response::text(503, "redis is unavailable: the event was not published, try again");
         response.headers.emplace_back("Retry-After", "1");
-        send(connection, std::move(cors), std::move(response));
+        send(connection, cors_headers(request), std::move(response));
         return;
     }
-    connection.defer();
-    Connection::Handle handle = connection.handle();
+    Reply reply = defer(connection, request);
+    if (key) publish_once_through_redis(publish, body, *key, std::move(reply));
+    else append_to_redis(publish, body, std::move(reply));
+}
+
+void PubSubApi::append_to_redis(const PublishRequest& publish, std::string_view body, Reply reply) {
     // Every instance (this one too) delivers the event, and pauses the
     // topic, when its reader meets the entry: the counts answered here are
-    // this instance's streams at the time of the answer.
+    // this instance's streams at the time of the answer. A publisher that
+    // left is not answered, but the event stands.
     redis_->publish(publish.topics, publish.name, body, publish.retry_ms, expiry(wall_clock_ms(), publish.ttl_s),
                     publish.pause,
-                    [this, handle, topics = publish.topics, pause = publish.pause, cors = std::move(cors)](
+                    [this, topics = publish.topics, pause = publish.pause, reply = std::move(reply)](
                         std::optional<EventId> id, const std::string& error) {
-                        Connection* waiting = server_.find(handle);
-                        if (!waiting) return;  // the publisher left; the event stands
                         Response response;
                         if (id) {
                             std::size_t streams = 0;
@@ -317,7 +337,7 @@ void PubSubApi::publish_through_redis(Connection& connection, const Request& req
                             response = Response::text(503, "redis did not take the event: " + error);
                             response.headers.emplace_back("Retry-After", "1");
                         }
-                        send(*waiting, cors, std::move(response));
+                        reply(std::move(response));
                     });
 }
 

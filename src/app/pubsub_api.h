@@ -9,6 +9,8 @@
 //                                      streams close and their clients
 //                                      come back after MS and resume;
 //                                      ttl= replays it for S seconds only
+//                                      An Idempotency-Key makes a retry
+//                                      safe: see app/idempotency.h
 //   DELETE  /publish?topic=T           end the topic (streams get 204 after)
 //   OPTIONS /latest..., /publish       CORS preflights
 //
@@ -17,12 +19,15 @@
 // configured, and otherwise a loopback peer.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "app/access.h"
+#include "app/idempotency.h"
+#include "app/redis_idempotency.h"
 #include "http/cors.h"
 #include "sse/hub.h"
 
@@ -43,8 +48,9 @@ public:
 
     // Registers the routes above on the server's router.
     void install();
-    // Publishes through a Redis Stream instead of straight into the hub.
-    void use_redis(RedisBridge* bridge) { redis_ = bridge; }
+    // Publishes through a Redis Stream instead of straight into the hub;
+    // Idempotency-Keys are then kept in Redis too.
+    void use_redis(RedisBridge* bridge);
 
     // The operator's rule: the request carries --publish-token, or, without
     // one, comes from a loopback peer. Such a request may publish to and
@@ -60,6 +66,10 @@ public:
     // 401/403 if not.
     bool authorize_publish(Connection& connection, const Request& request, std::span<const std::string> topics);
     const Access& access() const { return access_; }
+    // This instance's Idempotency-Keys (without --redis) and how repeats
+    // were answered, for /metrics.
+    const IdempotencyStore& idempotency_keys() const { return local_keys_; }
+    const IdempotencyStats& idempotency_stats() const { return idempotency_stats_; }
 
 private:
     void subscribe_one(Connection& connection, const Request& request);
@@ -71,7 +81,8 @@ private:
     static std::int64_t now_s();
     // Answers a refusal of `access` (401 with WWW-Authenticate, or 403).
     void refuse(Connection& connection, const Request& request, const Access::Verdict& verdict);
-    // What a POST /publish asks for, from its query.
+    // What a POST /publish asks for, from its query. Every field also goes
+    // into fingerprint_of(), so that a repeat differing in it is 422.
     struct PublishRequest {
         std::vector<std::string> topics;         // distinct, at most kMaxTopicsPerPublish
         std::string name;                        // ?event=, may be empty
@@ -82,6 +93,8 @@ private:
     // Answers 400 and returns nullopt unless every parameter is valid.
     std::optional<PublishRequest> publish_request(Connection& connection, const Request& request);
     void publish(Connection& connection, const Request& request, std::string_view body);
+    // Publishes into the hub; returns the answer's JSON.
+    std::string publish_locally(const PublishRequest& publish, std::string_view body);
     void end_topic(Connection& connection, const Request& request);
     void preflight(Connection& connection, const Request& request, std::string_view methods);
 
@@ -94,14 +107,40 @@ private:
     static void send(Connection& connection, const HeaderList& cors, Response response);
     void answer(Connection& connection, const Request& request, int status, std::string_view text);
     void answer_json(Connection& connection, const Request& request, std::string json);
+    // Gives the answer to a deferred request later, if its connection is
+    // still open, with the CORS headers of the request.
+    using Reply = std::function<void(Response)>;
+    Reply defer(Connection& connection, const Request& request);
     void publish_through_redis(Connection& connection, const Request& request, const PublishRequest& publish,
-                               std::string_view body);
+                               std::string_view body, const std::optional<std::string>& key);
+    // XADDs the event; `reply` gets the answer (also when the publisher has
+    // gone, so that its key can be settled).
+    void append_to_redis(const PublishRequest& publish, std::string_view body, Reply reply);
+
+    // --- Idempotency-Key, in pubsub_idempotency.cpp ---
+
+    // Reads the request's Idempotency-Key into `key` (nullopt when it has
+    // none). Answers 400 and returns false when it is malformed, too long
+    // or sent twice.
+    bool idempotency_key(Connection& connection, const Request& request, std::optional<std::string>& key);
+    static Fingerprint fingerprint_of(const PublishRequest& publish, std::string_view body);
+    // Publishes once per key into the hub: a repeat gets the first answer.
+    void publish_once(Connection& connection, const Request& request, const PublishRequest& publish,
+                      std::string_view body, const std::string& key);
+    // The same through Redis, where the key is kept for every instance.
+    void publish_once_through_redis(const PublishRequest& publish, std::string_view body, const std::string& key,
+                                    Reply reply);
+    // The answer to a repeat: the first answer again (Replay), 409 or 422.
+    Response repeat_answer(IdempotencyOutcome outcome, const StoredAnswer& first);
 
     Server& server_;
     Hub& hub_;
     const Access& access_;
     CorsPolicy cors_;
     RedisBridge* redis_ = nullptr;
+    IdempotencyStore local_keys_;
+    std::optional<RedisIdempotency> redis_keys_;  // with --redis
+    IdempotencyStats idempotency_stats_;
 };
 
 // The client's resume position: the Last-Event-ID header, else the

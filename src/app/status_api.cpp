@@ -212,6 +212,20 @@ std::string StatusApi::render_metrics() const {
     m.single("sse_bytes_written_total", "counter", "Bytes written to sockets.", static_cast<double>(s.bytes_written));
     m.single("sse_bytes_read_total", "counter", "Bytes read from client sockets.",
              static_cast<double>(s.bytes_read));
+    const IdempotencyStats& repeats = pubsub_.idempotency_stats();
+    m.family("sse_idempotent_repeats_total", "counter",
+             "Publishes whose Idempotency-Key was known: answered again, 409 in flight, 422 another request.");
+    m.sample("sse_idempotent_repeats_total", static_cast<double>(repeats.replayed), "answer=\"replayed\"");
+    m.sample("sse_idempotent_repeats_total", static_cast<double>(repeats.in_flight), "answer=\"in_flight\"");
+    m.sample("sse_idempotent_repeats_total", static_cast<double>(repeats.mismatched), "answer=\"mismatch\"");
+    const IdempotencyStore& keys = pubsub_.idempotency_keys();
+    m.single("sse_idempotency_keys", "gauge", "Idempotency-Keys remembered here (without --redis).",
+             static_cast<double>(keys.keys()));
+    m.single("sse_idempotency_bytes", "gauge", "Bytes charged for the Idempotency-Keys remembered here.",
+             static_cast<double>(keys.bytes()));
+    m.single("sse_idempotency_evictions_total", "counter",
+             "Idempotency-Keys forgotten before their window ended, past kMaxIdempotencyKeys or kMaxIdempotencyBytes.",
+             static_cast<double>(keys.evictions()));
     m.single("sse_deferred_input_pauses_total", "counter",
              "Times a connection stopped reading: over kMaxDeferredInputBytes waited behind a deferred answer.",
              static_cast<double>(s.deferred_input_pauses));

@@ -32,7 +32,7 @@ public:
     HeaderList preflight_headers(std::string_view origin, std::string_view methods) const;
 
     // Request headers a preflight may ask for.
-    static constexpr std::string_view kAllowedHeaders = "Last-Event-ID, Authorization, Content-Type";
+    static constexpr std::string_view kAllowedHeaders = "Last-Event-ID, Authorization, Content-Type, Idempotency-Key";
     // How long a browser may cache a preflight answer, in seconds.
     static constexpr std::string_view kPreflightMaxAge = "600";
 

@@ -68,6 +68,12 @@ public:
     // starts later learns of it with the history (until the stream's MAXLEN
     // trims the entry away). `done` gets the entry's id.
     void end_topic(std::string_view topic, Done done);
+    // Sends any other command (SET, GET, DEL...) on the commands link,
+    // behind the XADDs sent before it: one link is answered in order, so a
+    // caller's own keys and its events keep their order in Redis.
+    void command(const std::vector<std::string_view>& words, RedisClient::ReplyHandler handler) {
+        writer_.command(words, std::move(handler));
+    }
 
     const RedisBridgeStats& stats() const { return stats_; }
     std::uint64_t reconnects() const { return writer_.reconnects() + reader_.reconnects(); }

@@ -17,6 +17,9 @@ data in DIR) and sse-server instances with --redis, then checks:
      1e. an event published on A with ttl=1 is delivered live on B; once it
      has expired, B and an instance started later hold it no more: ?last=N
      and a resume across it replay none of it, with no reset;
+     1f. an Idempotency-Key sent to A, then the same request to B: B answers
+     A's answer (A's id), and the event is published once; the same key
+     with another body on B is 422;
   2. a client moved from A to B with Last-Event-ID: no gap, no duplicate;
   3. Redis restarted mid-stream: 503 while it is down, /healthz 503 then 200,
      and every subscriber gets every event answered 2xx exactly once, in order;
@@ -59,7 +62,7 @@ DEADLINE_S = 15.0          # ordinary waits (an event, an answer)
 READ_BLOCK_S = 5.0         # kRedisReadBlockMs: an XREAD with nothing new answers after this
 REDIS_DEADLINE_S = 30.0    # the Redis link: reconnect backoff is at most 5 s
 SHUTDOWN_DEADLINE_S = 10.0
-CHECK_COUNT = 14           # the checks after set-up, for the count when set-up fails
+CHECK_COUNT = 15           # the checks after set-up, for the count when set-up fails
 
 
 class CheckFailed(Exception):
@@ -311,11 +314,11 @@ class Instance:
         return match.group(1) if match else None
 
 
-def http_request(port, method, path, body=None):
+def http_request(port, method, path, body=None, headers=None):
     """One request on a fresh connection; (status, body text), (0, error) if none."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=DEADLINE_S)
     try:
-        conn.request(method, path, body=body)
+        conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
         return response.status, response.read().decode("utf-8", "replace")
     except OSError as error:
@@ -660,6 +663,29 @@ class Suite:
             expect_exactly(sub, before, expected)
             sub.close()
 
+    # 1f.
+    def idempotency_across_instances(self):
+        a, b = self.instances["A"], self.instances["B"]
+        topic = "once"
+        subs = [Subscriber(a.port, topic, name="subscriber on A"), Subscriber(b.port, topic, name="subscriber on B")]
+        key = {"Idempotency-Key": '"order-%08x"' % random.getrandbits(32)}
+        path = "/publish?topic=" + topic
+        status, first = http_request(a.port, "POST", path, b"exactly once", key)
+        match = re.fullmatch(r'\{"id":"([0-9]+-[0-9]+)","queued":[0-9]+\}\s*', first) if status == 200 else None
+        expect(match, "POST %s with an Idempotency-Key on A answered %s %r" % (path, status, first))
+        self.history.setdefault(topic, []).append((match.group(1), "exactly once"))
+        # The retry goes to B, as it would through a load balancer.
+        status, again = http_request(b.port, "POST", path, b"exactly once", key)
+        expect(status == 200 and again == first,
+               "the same request and key on B: expected A's answer %r, got %s %r" % (first, status, again))
+        status, other = http_request(b.port, "POST", path, b"another body", key)
+        expect(status == 422, "the same key with another body on B: expected 422, got %s %r" % (status, other))
+        expected = list(self.history[topic])
+        for sub, events in zip(subs, self.sentinel(a, topic, subs)):
+            expect_exactly(sub, events, expected)
+        for sub in subs:
+            sub.close()
+
     # 2.
     def move_from_a_to_b(self):
         a, b = self.instances["A"], self.instances["B"]
@@ -857,6 +883,8 @@ def main():
         suite.run("1d. one event to two topics through A reaches B's stream of each, once", suite.multi_topic_travels)
         suite.run("1e. a ttl=1 event from A is live on B, then replayed by neither B nor a later instance, "
                   "with no reset", suite.ttl_travels)
+        suite.run("1f. an Idempotency-Key on A, then on B: B answers A's id, the event is published once",
+                  suite.idempotency_across_instances)
         suite.run("2. a client moved from A to B with Last-Event-ID: no gap, no duplicate", suite.move_from_a_to_b)
         suite.run("3. Redis restarted mid-stream: 503 while down, then nothing lost", suite.redis_restart)
         suite.run("3b. A's link alone cut while B publishes: A resumes, nothing lost", suite.link_cut_resumes)

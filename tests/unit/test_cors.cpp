@@ -60,7 +60,7 @@ TEST_CASE("a preflight lists methods and the request headers streams need") {
     CorsPolicy policy({"https://a.example"});
     HeaderList h = policy.preflight_headers("https://a.example", "POST, DELETE");
     CHECK(header(h, "Access-Control-Allow-Methods") == "POST, DELETE");
-    CHECK(header(h, "Access-Control-Allow-Headers") == "Last-Event-ID, Authorization, Content-Type");
+    CHECK(header(h, "Access-Control-Allow-Headers") == "Last-Event-ID, Authorization, Content-Type, Idempotency-Key");
     CHECK(header(h, "Access-Control-Max-Age") == "600");
     CHECK(header(h, "Access-Control-Allow-Origin") == "https://a.example");
 }
