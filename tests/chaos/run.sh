@@ -10,7 +10,11 @@
 # topic's share of the events so no resume may need a reset. Then runs
 # build/sse-chaos against it (SSE_CHAOS_BIN to override) and checks:
 #   1. the chaos verdict is "ok" (every subscriber got every event of its
-#      topics exactly once and in order, no reset);
+#      topics exactly once and in order, no reset; a first stream opened
+#      with ?last=3 got exactly the newest 3 of each topic's prelude; the
+#      publisher, which cuts its own connection now and then and sends
+#      some publishes twice, each with an Idempotency-Key, got one id per
+#      key, and the server published each event once);
 #   2. the server is still alive and exits 0 on SIGTERM.
 # Small by default (3,000 events, 40 subscribers, well under a minute);
 # --full is 10,000 events and 200 subscribers. Options after that go to
@@ -30,10 +34,10 @@ size=small
 if [ "${1:-}" = "--full" ]; then size=full; shift; fi
 if [ "$size" = full ]; then
     chaos_args=(--events 10000 --topics 4 --subscribers 200 --slow 10 --publish-rate 1000
-                --disconnect-prob 0.0007 --deadline 120)
+                --disconnect-prob 0.0007 --deadline 120 --last 3 --resend-prob 0.05 --publisher-cut-prob 0.005)
 else
     chaos_args=(--events 3000 --topics 4 --subscribers 40 --slow 4 --publish-rate 750
-                --disconnect-prob 0.0015 --deadline 45)
+                --disconnect-prob 0.0015 --deadline 45 --last 3 --resend-prob 0.05 --publisher-cut-prob 0.01)
 fi
 chaos_args+=("$@")
 

@@ -10,6 +10,18 @@
 // its topics. At the end every subscriber must hold every event of its topics
 // exactly once and in order, and no reset may have been needed.
 //
+// The publisher is cut off too, by itself, with requests unanswered: it
+// comes back and sends every unanswered request again. Each publish carries
+// an Idempotency-Key, so the server publishes it once however often it is
+// sent; some are also sent twice in a row, and both answers must carry the
+// same id. The server's own count of published events must match.
+//
+// Subscribers open their first stream as a page would: the same URL as every
+// reconnection, with ?last=N and no Last-Event-ID. A prelude published before
+// they connect (2N events per topic) makes that checkable: a first stream
+// must get exactly the newest N of each of its topics, and a reconnection's
+// Last-Event-ID must win over the ?last=N still in its URL.
+//
 // Output: one JSON summary line on stdout; connection problems briefly on
 // stderr. Exit status 0 only when the verdict is "ok".
 //
@@ -47,6 +59,7 @@ constexpr int kSlowReceiveBuffer = 1024;         // SO_RCVBUF of a slow reader
 constexpr int kSlowSegmentBytes = 536;           // TCP_MAXSEG of a slow reader
 constexpr int kMaxLoggedProblems = 30;           // stderr lines before going quiet
 constexpr Millis kLoopTickMs = 1;                // epoll_wait timeout: the publish clock's grain
+constexpr int kMaxPublisherFailures = 20;        // server-ended publisher connections in a row before giving up
 
 Millis now_ms() {
     using namespace std::chrono;
@@ -70,6 +83,9 @@ struct Options {
     std::uint64_t seed = 1;
     double deadline_s = 60;
     double stall_s = 10;          // give up once nothing new arrived for this long after publishing
+    int last = 3;                 // ?last=N of every stream; the prelude is 2N events per topic
+    double resend_prob = 0.05;    // a publish is sent twice in a row, with one Idempotency-Key
+    double publisher_cut_prob = 0.01;  // per batch of publishes sent: the publisher cuts its connection
 };
 
 void usage() {
@@ -77,7 +93,7 @@ void usage() {
                  "usage: sse-chaos --port N [--host ADDR] [--events N] [--topics K] [--subscribers S]\n"
                  "       [--publish-rate R] [--pipeline W] [--disconnect-prob P] [--slow S2]\n"
                  "       [--slow-pause-ms MS] [--reconnect-ms MS] [--seed N] [--deadline SECONDS]\n"
-                 "       [--stall SECONDS]\n");
+                 "       [--stall SECONDS] [--last N] [--resend-prob P] [--publisher-cut-prob P]\n");
 }
 
 template <typename T>
@@ -113,11 +129,14 @@ std::optional<Options> parse_options(int argc, char** argv) {
                   : flag == "--seed"            ? parse_number(v, o.seed)
                   : flag == "--deadline"        ? parse_number(v, o.deadline_s)
                   : flag == "--stall"           ? parse_number(v, o.stall_s)
+                  : flag == "--last"            ? parse_number(v, o.last)
+                  : flag == "--resend-prob"     ? parse_number(v, o.resend_prob)
+                  : flag == "--publisher-cut-prob" ? parse_number(v, o.publisher_cut_prob)
                                                 : false;
         if (!ok) return std::nullopt;
     }
     bool valid = o.port > 0 && o.events > 0 && o.topics > 0 && o.subscribers > 0 && o.publish_rate > 0 &&
-                 o.pipeline > 0 && o.slow >= 0 && o.slow <= o.subscribers && o.deadline_s > 0;
+                 o.pipeline > 0 && o.slow >= 0 && o.slow <= o.subscribers && o.deadline_s > 0 && o.last >= 1;
     return valid ? std::optional<Options>(o) : std::nullopt;
 }
 
@@ -155,6 +174,12 @@ struct Tally {
     std::uint64_t stalls = 0;            // pauses of slow subscribers
     std::uint64_t connect_failures = 0;  // refused, non-200 answer
     std::uint64_t publish_errors = 0;
+    std::uint64_t publish_repeats = 0;     // publishes sent twice in a row on purpose
+    std::uint64_t publisher_cuts = 0;      // publisher connections cut with requests unanswered
+    std::uint64_t publisher_lost = 0;      // publisher connections the server ended
+    std::uint64_t resent = 0;              // requests sent again after a cut
+    std::uint64_t replayed = 0;            // answers marked Idempotent-Replayed
+    std::uint64_t idempotency_errors = 0;  // one key answered with two ids
     int problems_logged = 0;
 };
 
@@ -228,10 +253,15 @@ std::string blocking_request(const Options& o, const std::string& request) {
 }
 
 std::string publish_request(const Options& o, const std::string& topic, const std::string& body,
-                            bool last = false) {
+                            const std::string& key, bool last = false) {
     return "POST /publish?topic=" + topic + " HTTP/1.1\r\nHost: " + o.host +
-           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-           (last ? "\r\nConnection: close" : "") + "\r\n\r\n" + body;
+           "\r\nContent-Type: application/json\r\nIdempotency-Key: \"" + key +
+           "\"\r\nContent-Length: " + std::to_string(body.size()) + (last ? "\r\nConnection: close" : "") +
+           "\r\n\r\n" + body;
+}
+
+std::string event_body(const std::string& topic, int n) {
+    return "{\"topic\":\"" + topic + "\",\"n\":" + std::to_string(n) + "}";
 }
 
 // The value of `"key":"..."` in a flat JSON text, or "".
@@ -256,6 +286,7 @@ long long metric(const std::string& text, const std::string& name) {
 // What one subscriber holds of one topic: which n it has seen.
 struct TopicLedger {
     int topic = 0;
+    int from = 1;            // the first n it must get: the newest --last of the prelude
     std::vector<bool> seen;  // index n, 1-based
     int highest = 0;
     int count = 0;
@@ -303,18 +334,43 @@ struct Subscriber {
 
 class Chaos {
 public:
-    explicit Chaos(const Options& o) : o_(o), rng_(o.seed), published_(static_cast<std::size_t>(o.topics), 0) {}
+    explicit Chaos(const Options& o)
+        : o_(o),
+          rng_(o.seed),
+          prelude_(2 * o.last),
+          published_(static_cast<std::size_t>(o.topics), 0),
+          answered_(static_cast<std::size_t>(o.topics),
+                    std::vector<std::string>(static_cast<std::size_t>(2 * o.last + o.events) + 1)),
+          // Keys unique to this run, so a second run against the same
+          // server is not answered from the first one's keys.
+          key_prefix_("chaos-" + std::to_string(now_ms()) + "-") {}
     int run();
 
 private:
+    // A publish request sent and not yet answered (topic, n, its bytes).
+    struct Pending {
+        int topic = 0;
+        int n = 0;
+        std::string request;
+    };
+
     void build_subscribers();
-    bool fetch_base_id();
+    bool publish_prelude();
+    std::string key_of(int topic, int n) const { return key_prefix_ + std::to_string(topic) + "-" + std::to_string(n); }
+    // The id answered for (topic, n): the first one is kept, a different
+    // one later is an idempotency error.
+    void record_answer(int topic, int n, const std::string& id);
     void loop_once(Millis timeout);
+    bool holds_window(const Subscriber& s) const;
+    int expected(const TopicLedger& l) const { return published_[static_cast<std::size_t>(l.topic)] - (l.from - 1); }
     bool everyone_ready() const;
     bool stalled() const;
     bool everything_arrived() const;
     std::uint64_t missing() const;
-    void print_summary(Millis started, const std::string& metrics_text, bool ok) const;
+    void print_summary(Millis started, const std::string& metrics_text, long long server_published, bool ok) const;
+    std::string server_metrics() const {
+        return blocking_request(o_, "GET /metrics HTTP/1.1\r\nHost: " + o_.host + "\r\nConnection: close\r\n\r\n");
+    }
     void report_incomplete() const;
 
     // subscribers
@@ -339,6 +395,9 @@ private:
     bool flush_publisher();
     void watch_publisher();
     bool read_publisher();
+    // Connects, and queues every unanswered request again (after a cut).
+    void open_publisher();
+    void close_publisher(bool abortive);
 
     bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
     int uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
@@ -349,9 +408,11 @@ private:
     std::mt19937_64 rng_;
     int epoll_ = -1;
     std::vector<Subscriber> subs_;
-    std::string base_id_;
+    int prelude_ = 0;              // events per topic published before subscribers connect
 
     std::vector<int> published_;   // per topic: the last n sent
+    std::vector<std::vector<std::string>> answered_;  // per topic and n: the id first answered
+    std::string key_prefix_;       // of every Idempotency-Key this run sends
     int sent_ = 0;
     int acked_ = 0;
     Millis publish_started_ = 0;
@@ -360,7 +421,8 @@ private:
     int pub_fd_ = -1;
     std::string pub_out_;
     std::string pub_in_;
-    std::deque<int> in_flight_;
+    std::deque<Pending> in_flight_;
+    int publisher_failures_ = 0;   // connections lost in a row with no answer between
     bool fatal_ = false;
 };
 
@@ -385,19 +447,45 @@ void Chaos::build_subscribers() {
             }
         }
         s.multi = topics.size() > 1;
-        for (int t : topics) s.ledgers.push_back({t, std::vector<bool>(static_cast<std::size_t>(o_.events) + 1), 0, 0});
+        for (int t : topics) {
+            std::vector<bool> seen(static_cast<std::size_t>(prelude_ + o_.events) + 1);
+            s.ledgers.push_back({t, prelude_ - o_.last + 1, std::move(seen), 0, 0});
+        }
     }
 }
 
-// The first connection of each subscriber already sends Last-Event-ID: the
-// id of an event published to another topic before anything else. So a
-// stream the server cuts before the subscriber's first event still resumes
-// without a gap (a first connection without an id only gets live events).
-bool Chaos::fetch_base_id() {
-    std::string answer = blocking_request(o_, publish_request(o_, "chaos-base", "base", true));
-    if (answer.rfind("HTTP/1.1 200", 0) != 0) return false;
-    base_id_ = json_string(answer, "id");
-    return EventId::parse(base_id_).has_value();
+// Before any subscriber connects: 2N events per topic, round-robin by n,
+// so the older N of every topic have ids below the newest N of every topic
+// (what ?last=N gives a first stream): a stream resuming after one of the
+// newest never gets an older one, and one that does is caught. Each is
+// sent twice with its key; the second answer must repeat the first's id.
+bool Chaos::publish_prelude() {
+    for (int n = 1; n <= prelude_; ++n) {
+        for (int t = 0; t < o_.topics; ++t) {
+            std::string request = publish_request(o_, topic_name(t), event_body(topic_name(t), n), key_of(t, n), true);
+            for (int attempt = 0; attempt < 2; ++attempt) {
+                std::string answer = blocking_request(o_, request);
+                std::string id = json_string(answer, "id");
+                if (answer.rfind("HTTP/1.1 200", 0) != 0 || !EventId::parse(id)) return false;
+                if (attempt == 1 && answer.find("\r\nIdempotent-Replayed: true\r\n") != std::string::npos)
+                    ++tally.replayed;
+                record_answer(t, n, id);
+            }
+            published_[static_cast<std::size_t>(t)] = n;
+        }
+    }
+    return true;
+}
+
+void Chaos::record_answer(int topic, int n, const std::string& id) {
+    std::string& first = answered_[static_cast<std::size_t>(topic)][static_cast<std::size_t>(n)];
+    if (first.empty()) {
+        first = id;
+        if (n > prelude_) ++acked_;
+    } else if (first != id) {
+        ++tally.idempotency_errors;
+        problem("publisher", topic_name(topic) + " n=" + std::to_string(n) + " answered " + first + ", then " + id);
+    }
 }
 
 void Chaos::connect(Subscriber& s) {
@@ -427,15 +515,20 @@ void Chaos::connect(Subscriber& s) {
 
 void Chaos::send_request(Subscriber& s) {
     std::string target;
+    // One URL for every connection, as an EventSource has: its ?last=N
+    // fills the first stream, and the Last-Event-ID of a reconnection wins.
+    std::string last = "last=" + std::to_string(o_.last);
     if (s.ledgers.size() == 1 && !s.multi) {
-        target = "/latest/" + topic_name(s.ledgers[0].topic);
+        target = "/latest/" + topic_name(s.ledgers[0].topic) + "?" + last;
     } else {
         target = "/latest?type=";
         for (std::size_t i = 0; i < s.ledgers.size(); ++i)
             target += (i ? "," : "") + topic_name(s.ledgers[i].topic);
+        target += "&" + last;
     }
+    std::string resume = s.last_id.empty() ? "" : "Last-Event-ID: " + s.last_id + "\r\n";
     std::string request = "GET " + target + " HTTP/1.1\r\nHost: " + o_.host +
-                          "\r\nAccept: text/event-stream\r\nLast-Event-ID: " + s.last_id + "\r\n\r\n";
+                          "\r\nAccept: text/event-stream\r\n" + resume + "\r\n";
     if (::send(s.fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
         close_by_server(s, "request write failed");
         return;
@@ -578,7 +671,7 @@ bool Chaos::dispatch(Subscriber& s) {
     int t = topic.rfind("chaos-", 0) == 0 ? std::atoi(topic.c_str() + 6) : -1;
     TopicLedger* ledger = topic_name(t) == topic ? s.ledger(t) : nullptr;
     bool name_ok = s.multi ? name == topic : name.empty();
-    if (!ledger || !name_ok || n < 1 || n > o_.events) {
+    if (!ledger || !name_ok || n < ledger->from || n >= static_cast<int>(ledger->seen.size())) {
         ++tally.protocol_errors;
         problem(s.who(), std::string("unexpected event: ") + "event " + name + " data " + data);
         return true;
@@ -665,34 +758,66 @@ void Chaos::tick_subscribers(Millis now) {
 
 // Sends what the rate allows, keeping at most `pipeline` requests in flight
 // on one keep-alive connection. The server handles pipelined requests in
-// order, so each topic's n reaches it in order.
+// order, so each topic's n reaches it in order. Some publishes are sent
+// twice in a row: the key makes the second a repeat that publishes nothing.
 void Chaos::tick_publisher(Millis now) {
     if (publish_started_ == 0 || fatal_) return;
     auto due = static_cast<int>(static_cast<double>(now - publish_started_) * o_.publish_rate / 1000.0) + 1;
     due = std::min(due, o_.events);
     if (sent_ >= due || static_cast<int>(in_flight_.size()) >= o_.pipeline) return;
-    if (pub_fd_ < 0) {
-        pub_fd_ = start_connect(o_, 0);
-        if (pub_fd_ < 0) {
-            ++tally.publish_errors;
-            fatal_ = true;
-            return;
-        }
-        epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLOUT;
-        ev.data.u64 = kPublisherKey;
-        ::epoll_ctl(epoll_, EPOLL_CTL_ADD, pub_fd_, &ev);
-    }
+    if (pub_fd_ < 0) open_publisher();
+    if (fatal_) return;
     while (sent_ < due && static_cast<int>(in_flight_.size()) < o_.pipeline) {
         int t = uniform(0, o_.topics - 1);
         int n = ++published_[static_cast<std::size_t>(t)];
-        std::string body = "{\"topic\":\"" + topic_name(t) + "\",\"n\":" + std::to_string(n) + "}";
-        pub_out_ += publish_request(o_, topic_name(t), body);
-        in_flight_.push_back(t);
+        Pending pending{t, n, publish_request(o_, topic_name(t), event_body(topic_name(t), n), key_of(t, n))};
+        int copies = chance(o_.resend_prob) ? 2 : 1;
+        tally.publish_repeats += static_cast<std::uint64_t>(copies - 1);
+        for (int i = 0; i < copies; ++i) {
+            pub_out_ += pending.request;
+            in_flight_.push_back(pending);
+        }
         ++sent_;
     }
     flush_publisher();
+    // The publisher's own chaos: gone (FIN or RST) right after sending,
+    // the answers unread. It comes back and sends them all again.
+    if (chance(o_.publisher_cut_prob)) {
+        ++tally.publisher_cuts;
+        close_publisher(chance(0.5));
+        open_publisher();
+        if (fatal_) return;
+    }
     watch_publisher();
+}
+
+// A new connection, with every request still unanswered queued first: they
+// may or may not have been published, and their keys make that not matter.
+// Requests of a topic keep their order, so its n still reach the server in
+// order (a request the old connection delivered late is a repeat by then).
+void Chaos::open_publisher() {
+    pub_fd_ = start_connect(o_, 0);
+    if (pub_fd_ < 0) {
+        ++tally.publish_errors;
+        fatal_ = true;
+        return;
+    }
+    tally.resent += in_flight_.size();
+    pub_out_.clear();
+    for (const Pending& pending : in_flight_) pub_out_ += pending.request;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT;
+    ev.data.u64 = kPublisherKey;
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, pub_fd_, &ev);
+}
+
+void Chaos::close_publisher(bool abortive) {
+    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, pub_fd_, nullptr);
+    if (abortive) close_abortively(pub_fd_);
+    else ::close(pub_fd_);
+    pub_fd_ = -1;
+    pub_out_.clear();
+    pub_in_.clear();
 }
 
 // Readable always; writable only while requests wait to be sent.
@@ -716,23 +841,25 @@ void Chaos::on_publisher(std::uint32_t events) {
     bool ok = true;
     if (events & EPOLLOUT) ok = flush_publisher();
     if (ok && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) ok = read_publisher();
+    if (fatal_) return;
     if (ok) {
         watch_publisher();
         return;
     }
-    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, pub_fd_, nullptr);
-    ::close(pub_fd_);
-    pub_fd_ = -1;
-    // Requests in flight on a lost connection may or may not have been
-    // published: the count is unknowable, so the run cannot be judged.
-    if (!in_flight_.empty() || !pub_out_.empty()) {
+    // Ended by the server: come back and send what is unanswered again.
+    ++tally.publisher_lost;
+    close_publisher(false);
+    if (++publisher_failures_ > kMaxPublisherFailures) {
         ++tally.publish_errors;
         fatal_ = true;
-        problem("publisher", "connection lost with " + std::to_string(in_flight_.size()) + " requests in flight");
+        problem("publisher", "the server ended " + std::to_string(publisher_failures_) + " connections in a row");
+        return;
     }
+    if (!in_flight_.empty()) open_publisher();
 }
 
-// Reads answers; false when the connection ended or answered badly.
+// Reads answers; false when the connection ended or answered badly (then
+// fatal_ is set).
 bool Chaos::read_publisher() {
     char buffer[kReadBytes];
     ssize_t n = ::read(pub_fd_, buffer, sizeof buffer);
@@ -748,15 +875,19 @@ bool Chaos::read_publisher() {
         std::size_t length = cl == std::string::npos ? 0 : std::strtoul(head.c_str() + cl + 15, nullptr, 10);
         if (pub_in_.size() < head_end + 4 + length) return true;
         std::string body = pub_in_.substr(head_end + 4, length);
-        bool ok = head.rfind("http/1.1 200", 0) == 0 && !in_flight_.empty() && !json_string(body, "id").empty();
+        std::string id = json_string(body, "id");
+        bool ok = head.rfind("http/1.1 200", 0) == 0 && !in_flight_.empty() && !id.empty();
         pub_in_.erase(0, head_end + 4 + length);
         if (!ok) {
             ++tally.publish_errors;
+            fatal_ = true;
             problem("publisher", std::string("bad answer ") + head.substr(0, head.find('\r')) + " " + body);
             return false;
         }
+        if (head.find("\r\nidempotent-replayed: true") != std::string::npos) ++tally.replayed;
+        record_answer(in_flight_.front().topic, in_flight_.front().n, id);
         in_flight_.pop_front();
-        ++acked_;
+        publisher_failures_ = 0;
     }
 }
 
@@ -779,8 +910,17 @@ void Chaos::loop_once(Millis timeout) {
     tick_publisher(now);
 }
 
+// Its first stream has begun and it holds the newest --last of the prelude
+// of each of its topics (before publishing, nothing else exists).
+bool Chaos::holds_window(const Subscriber& s) const {
+    return s.ready && std::all_of(s.ledgers.begin(), s.ledgers.end(),
+                                  [this](const TopicLedger& l) { return l.count >= expected(l); });
+}
+
+// Publishing starts once this holds: from then on every stream that ends
+// has dispatched an event, so each reconnection carries a Last-Event-ID.
 bool Chaos::everyone_ready() const {
-    return std::all_of(subs_.begin(), subs_.end(), [](const Subscriber& s) { return s.ready; });
+    return std::all_of(subs_.begin(), subs_.end(), [this](const Subscriber& s) { return holds_window(s); });
 }
 
 // Publishing is over and no subscriber has got anything new for stall_s.
@@ -793,7 +933,7 @@ bool Chaos::everything_arrived() const {
     if (acked_ < o_.events) return false;
     for (const Subscriber& s : subs_)
         for (const TopicLedger& l : s.ledgers)
-            if (l.count < published_[static_cast<std::size_t>(l.topic)]) return false;
+            if (l.count < expected(l)) return false;
     return true;
 }
 
@@ -801,7 +941,7 @@ std::uint64_t Chaos::missing() const {
     std::uint64_t missing = 0;
     for (const Subscriber& s : subs_)
         for (const TopicLedger& l : s.ledgers)
-            missing += static_cast<std::uint64_t>(published_[static_cast<std::size_t>(l.topic)] - l.count);
+            missing += static_cast<std::uint64_t>(expected(l) - l.count);
     return missing;
 }
 
@@ -811,7 +951,7 @@ void Chaos::report_incomplete() const {
     for (const Subscriber& s : subs_) {
         std::uint64_t lacking = 0;
         for (const TopicLedger& l : s.ledgers)
-            lacking += static_cast<std::uint64_t>(published_[static_cast<std::size_t>(l.topic)] - l.count);
+            lacking += static_cast<std::uint64_t>(expected(l) - l.count);
         if (lacking == 0 || named++ >= 10) continue;
         std::fprintf(stderr, "%s (%s%zu topics) lacks %llu events; Last-Event-ID %s\n", s.who().c_str(),
                      s.slow ? "slow, " : "", s.ledgers.size(), static_cast<unsigned long long>(lacking),
@@ -821,7 +961,8 @@ void Chaos::report_incomplete() const {
 }
 
 // One JSON line; the server's own counters come from its /metrics.
-void Chaos::print_summary(Millis started, const std::string& metrics_text, bool ok) const {
+void Chaos::print_summary(Millis started, const std::string& metrics_text, long long server_published,
+                          bool ok) const {
     auto seconds = [](Millis from, Millis to) { return to > from ? static_cast<double>(to - from) / 1000.0 : 0.0; };
     Millis end = now_ms();
     std::vector<std::pair<const char*, double>> fields = {
@@ -840,6 +981,14 @@ void Chaos::print_summary(Millis started, const std::string& metrics_text, bool 
         {"stalls", static_cast<double>(tally.stalls)},
         {"connect_failures", static_cast<double>(tally.connect_failures)},
         {"publish_errors", static_cast<double>(tally.publish_errors)},
+        {"prelude_events", static_cast<double>(prelude_ * o_.topics)},
+        {"publish_repeats", static_cast<double>(tally.publish_repeats)},
+        {"publisher_cuts", static_cast<double>(tally.publisher_cuts)},
+        {"publisher_lost", static_cast<double>(tally.publisher_lost)},
+        {"resent", static_cast<double>(tally.resent)},
+        {"replayed", static_cast<double>(tally.replayed)},
+        {"idempotency_errors", static_cast<double>(tally.idempotency_errors)},
+        {"server_published", static_cast<double>(server_published)},
         {"server_aged_out", static_cast<double>(metric(metrics_text, "sse_streams_aged_out_total"))},
         {"server_slow_drops", static_cast<double>(metric(metrics_text, "sse_slow_subscriber_drops_total"))},
         {"publish_seconds", seconds(publish_started_, published_at_ ? published_at_ : end)},
@@ -863,18 +1012,18 @@ int Chaos::run() {
     Millis deadline = started + static_cast<Millis>(o_.deadline_s * 1000);
     epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
     build_subscribers();
-    if (!fetch_base_id()) {
+    long long published_before = metric(server_metrics(), "sse_events_published_total");
+    if (published_before < 0 || !publish_prelude()) {
         std::fprintf(stderr, "sse-chaos: cannot publish to %s:%d\n", o_.host.c_str(), o_.port);
         fatal_ = true;
     }
     for (Subscriber& s : subs_) {
-        s.last_id = base_id_;
-        s.last_id_value = EventId::parse(base_id_);
         // Half the slow subscribers stall on their first stream.
         s.next_pause_at = s.index % 2 == 0 ? 0 : started + uniform(500, 2500);
         if (!fatal_) connect(s);
     }
-    // Publishing starts once every subscriber's first stream is open.
+    // Publishing starts once every subscriber's first stream is open and
+    // has brought it the newest of the prelude.
     while (!fatal_ && now_ms() < deadline && !everyone_ready()) loop_once(kLoopTickMs);
     if (!fatal_ && everyone_ready()) {
         publish_started_ = now_ms();
@@ -886,14 +1035,20 @@ int Chaos::run() {
         }
         if (stalled()) std::fprintf(stderr, "sse-chaos: nothing new arrived for %.0f s: stopping\n", o_.stall_s);
     }
-    if (!everyone_ready()) std::fprintf(stderr, "sse-chaos: not every subscriber got its stream in time\n");
-    std::string metrics = blocking_request(o_, "GET /metrics HTTP/1.1\r\nHost: " + o_.host +
-                                                   "\r\nConnection: close\r\n\r\n");
+    if (publish_started_ == 0) std::fprintf(stderr, "sse-chaos: not every subscriber got its first stream in time\n");
+    std::string metrics = server_metrics();
+    // Each publish once on the server, however often it was sent.
+    long long server_published = metric(metrics, "sse_events_published_total") - published_before;
+    long long distinct = static_cast<long long>(prelude_) * o_.topics + o_.events;
+    if (server_published != distinct)
+        std::fprintf(stderr, "sse-chaos: the server published %lld events, %lld were distinct\n", server_published,
+                     distinct);
     bool ok = !fatal_ && everything_arrived() && acked_ == o_.events && missing() == 0 && tally.duplicated == 0 &&
               tally.out_of_order == 0 && tally.resets == 0 && tally.id_order_errors == 0 &&
-              tally.protocol_errors == 0 && tally.publish_errors == 0;
+              tally.protocol_errors == 0 && tally.publish_errors == 0 && tally.idempotency_errors == 0 &&
+              server_published == distinct;
     if (missing() > 0) report_incomplete();
-    print_summary(started, metrics, ok);
+    print_summary(started, metrics, server_published, ok);
     for (Subscriber& s : subs_)
         if (s.fd >= 0) ::close(s.fd);
     if (pub_fd_ >= 0) ::close(pub_fd_);
