@@ -79,34 +79,26 @@ void RedisBridge::publish(std::span<const std::string> topics, std::string_view 
     if (retry_ms) command.insert(command.end(), {"retry", retry});
     if (expires_ms) command.insert(command.end(), {"expires", expires});
     if (pause) command.insert(command.end(), {"close", "1"});
-    writer_.command(command,
-                    [this, done = std::move(done)](const RespValue& reply) {
-                        std::optional<EventId> id;
-                        if (reply.type == RespValue::Type::Bulk) id = parse_event_id(reply.text);
-                        if (!id) {
-                            ++stats_.failed;
-                            done(std::nullopt, reply.is_error() ? reply.text : "unexpected reply to XADD");
-                            return;
-                        }
-                        ++stats_.appended;
-                        done(id, "");
-                    });
+    append(command, std::move(done));
 }
 
 void RedisBridge::end_topic(std::string_view topic, Done done) {
     std::string maxlen = std::to_string(history_);
-    writer_.command({"XADD", key_, "MAXLEN", "~", maxlen, "*", "topic", topic, "end", "1"},
-                    [this, done = std::move(done)](const RespValue& reply) {
-                        std::optional<EventId> id;
-                        if (reply.type == RespValue::Type::Bulk) id = parse_event_id(reply.text);
-                        if (!id) {
-                            ++stats_.failed;
-                            done(std::nullopt, reply.is_error() ? reply.text : "unexpected reply to XADD");
-                            return;
-                        }
-                        ++stats_.appended;
-                        done(id, "");
-                    });
+    append({"XADD", key_, "MAXLEN", "~", maxlen, "*", "topic", topic, "end", "1"}, std::move(done));
+}
+
+void RedisBridge::append(const std::vector<std::string_view>& xadd, Done done) {
+    writer_.command(xadd, [this, done = std::move(done)](const RespValue& reply) {
+        std::optional<EventId> id;
+        if (reply.type == RespValue::Type::Bulk) id = parse_event_id(reply.text);
+        if (!id) {
+            ++stats_.failed;
+            done(std::nullopt, reply.is_error() ? reply.text : "unexpected reply to XADD");
+            return;
+        }
+        ++stats_.appended;
+        done(id, "");
+    });
 }
 
 void RedisBridge::on_reader_connected() {

@@ -81,6 +81,9 @@ public:
     ~RedisBridge();
 
 private:
+    // Sends one XADD on the commands link; `done` gets the entry's id, or
+    // nullopt and the reason (counted in stats().failed).
+    void append(const std::vector<std::string_view>& xadd, Done done);
     void on_reader_connected();
     void load_history();
     void read_next();
