@@ -83,15 +83,17 @@ Access::Verdict Access::may_subscribe(const Request& request, std::span<const st
     return {0, "", expiry(token.claims)};
 }
 
-Access::Verdict Access::may_publish_by_token(const Request& request, std::string_view topic,
+Access::Verdict Access::may_publish_by_token(const Request& request, std::span<const std::string> topics,
                                              std::int64_t now_s) const {
     if (!enabled()) return {401, "no token is accepted for publishing without --jwt-key-file", std::nullopt};
     bool present = false;
     TokenCheck token = check(request, now_s, present);
     if (!present) return {401, "publishing needs a token", std::nullopt};
     if (token.error != TokenError::None) return {401, "the token was refused: " + token_error_reason(token.error), {}};
-    if (!any_covers(token.claims.grant.publish, topic))
-        return {403, "the token does not grant publishing to this topic", std::nullopt};
+    for (const std::string& topic : topics) {
+        if (!any_covers(token.claims.grant.publish, topic))
+            return {403, "the token does not grant publishing to this topic", std::nullopt};
+    }
     return {0, "", expiry(token.claims)};
 }
 

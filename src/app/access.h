@@ -60,9 +60,11 @@ public:
     };
     // May the request read every one of `names` (topics and patterns)?
     Verdict may_subscribe(const Request& request, std::span<const std::string> names, std::int64_t now_s) const;
-    // Does the request carry a token that grants publishing to `topic`?
-    // (The caller still applies the older rules: --publish-token, loopback.)
-    Verdict may_publish_by_token(const Request& request, std::string_view topic, std::int64_t now_s) const;
+    // Does the request carry a token that grants publishing to every one
+    // of `topics`? The token is verified once, whatever their number. (The
+    // caller still applies the older rules: --publish-token, loopback.)
+    Verdict may_publish_by_token(const Request& request, std::span<const std::string> topics,
+                                 std::int64_t now_s) const;
     // The topics among `names` the request may read: for /topics.
     std::vector<std::string> readable(const Request& request, std::vector<std::string> names,
                                       std::int64_t now_s) const;

@@ -43,7 +43,7 @@ void DemoTokens::install() {
             connection.respond(Response::text(400, "user= takes 1-32 of A-Z a-z 0-9 _ -"));
             return;
         }
-        std::int64_t expires_s = static_cast<std::int64_t>(wall_clock_ms() / 1000) + kDemoTokenSeconds;
+        std::int64_t expires_s = wall_clock_s() + kDemoTokenSeconds;
         std::string token = mint(user, expires_s);
         Response response;
         response.content_type = "application/json";

@@ -156,7 +156,7 @@ void PubSubApi::subscribe(Connection& connection, const Request& request, std::v
     // (behind a proxy every browser is on loopback).
     std::optional<std::int64_t> expires_s;
     if (!carries_publish_token(request)) {
-        Access::Verdict verdict = access_.may_subscribe(request, topics, now_s());
+        Access::Verdict verdict = access_.may_subscribe(request, topics, wall_clock_s());
         if (verdict.status != 0) {
             refuse(connection, request, verdict);
             return;
@@ -197,10 +197,6 @@ void PubSubApi::end_at(Connection& connection, std::int64_t expires_s) {
     std::int64_t delay_ms = expires_s * 1000 - static_cast<std::int64_t>(wall_clock_ms());
     connection.timer() = server_.loop().add_timer(std::max<std::int64_t>(0, delay_ms),
                                                   [&connection] { connection.pause(std::nullopt); });
-}
-
-std::int64_t PubSubApi::now_s() {
-    return static_cast<std::int64_t>(wall_clock_ms() / 1000);
 }
 
 void PubSubApi::refuse(Connection& connection, const Request& request, const Access::Verdict& verdict) {
@@ -412,14 +408,10 @@ bool PubSubApi::authorize_publish(Connection& connection, const Request& request
     if (is_operator(connection, request)) return true;
     // A token whose publish patterns cover every topic may publish.
     if (access_.enabled() && access_.token_of(request)) {
-        for (const std::string& topic : topics) {
-            Access::Verdict verdict = access_.may_publish_by_token(request, topic, now_s());
-            if (verdict.status != 0) {
-                refuse(connection, request, verdict);
-                return false;
-            }
-        }
-        return true;
+        Access::Verdict verdict = access_.may_publish_by_token(request, topics, wall_clock_s());
+        if (verdict.status == 0) return true;
+        refuse(connection, request, verdict);
+        return false;
     }
     return authorize(connection, request);
 }

@@ -78,7 +78,6 @@ private:
                    bool multi);
     // Ends the stream when its token expires (at `expires_s`, wall clock).
     void end_at(Connection& connection, std::int64_t expires_s);
-    static std::int64_t now_s();
     // Answers a refusal of `access` (401 with WWW-Authenticate, or 403).
     void refuse(Connection& connection, const Request& request, const Access::Verdict& verdict);
     // What a POST /publish asks for, from its query. Every field also goes

@@ -131,7 +131,7 @@ void StatusApi::topics(Connection& connection, const Request& request) {
     for (std::string& name : hub_.topic_names()) all.insert(std::move(name));
     for (std::string& name : hub_.history().topic_names()) all.insert(std::move(name));
     std::vector<std::string> names(all.begin(), all.end());
-    if (!everything) names = pubsub_.access().readable(request, std::move(names), wall_clock_ms() / 1000);
+    if (!everything) names = pubsub_.access().readable(request, std::move(names), wall_clock_s());
     std::string json = "[";
     for (const std::string& name : names) {
         if (json.size() > 1) json += ",";
@@ -153,7 +153,7 @@ void StatusApi::one_topic(Connection& connection, const Request& request) {
         return;
     }
     // Refused alike whether or not the topic exists.
-    if (!everything && pubsub_.access().readable(request, {*topic}, wall_clock_ms() / 1000).empty()) {
+    if (!everything && pubsub_.access().readable(request, {*topic}, wall_clock_s()).empty()) {
         send(connection, request, Response::text(403, "the token does not grant this topic"));
         return;
     }

@@ -24,6 +24,8 @@ namespace sse {
 Millis monotonic_ms();
 // Milliseconds since the Unix epoch on the wall clock (event ids carry it).
 std::uint64_t wall_clock_ms();
+// The same in whole seconds (what token claims count in).
+inline std::int64_t wall_clock_s() { return static_cast<std::int64_t>(wall_clock_ms() / 1000); }
 
 class EventLoop {
 public:
