@@ -13,6 +13,7 @@ struct Hub::Topic {
     // removing one is a swap with the last element.
     std::vector<Subscription*> subscriptions;
     bool ended = false;
+    std::uint32_t watchers = 0;   // presence watchers (Hub::watch)
 };
 
 struct Hub::Subscription {
@@ -84,7 +85,22 @@ Hub::Topic& Hub::topic(std::string_view name) {
 void Hub::drop_if_unused(Topic& topic) {
     // A topic nobody watches and nobody ended costs no memory; its history,
     // if any, lives in History.
-    if (topic.subscriptions.empty() && !topic.ended) topics_.erase(topic.name);
+    if (topic.subscriptions.empty() && !topic.ended && topic.watchers == 0) topics_.erase(topic.name);
+}
+
+void Hub::count_changed(const Topic& topic) {
+    if (topic.watchers > 0 && observer_) observer_->subscribers_changed(topic.name, topic.subscriptions.size());
+}
+
+void Hub::watch(std::string_view name) {
+    ++topic(name).watchers;
+}
+
+void Hub::unwatch(std::string_view name) {
+    Topic* t = find(name);
+    if (!t || t->watchers == 0) return;
+    --t->watchers;
+    drop_if_unused(*t);
 }
 
 Hub::Subscription* Hub::subscribe(StreamSink& sink, std::vector<std::string> names, bool multi,
@@ -101,6 +117,7 @@ Hub::Subscription* Hub::subscribe(StreamSink& sink, std::vector<std::string> nam
         Topic& t = topic(name);
         subscription->slots.emplace_back(&t, t.subscriptions.size());
         t.subscriptions.push_back(subscription);
+        count_changed(t);
     }
     for (const std::string& pattern : subscription->patterns) patterns_.add(pattern, subscription);
     // A resuming client gets exactly what it missed, never the last N again.
@@ -121,6 +138,7 @@ void Hub::unsubscribe(Subscription* subscription) {
             for (auto& slot : moved->slots)
                 if (slot.first == topic) slot.second = index;
         }
+        count_changed(*topic);
         drop_if_unused(*topic);
     }
     for (const std::string& pattern : subscription->patterns) patterns_.remove(pattern, subscription);

@@ -62,6 +62,14 @@ public:
     virtual void pause(std::optional<std::uint32_t> retry_ms) = 0;
 };
 
+// Hears of the subscriber count of every watched topic (see Hub::watch).
+class PresenceObserver {
+public:
+    virtual ~PresenceObserver() = default;
+    // `topic`, which is watched, now has `subscribers` streams.
+    virtual void subscribers_changed(std::string_view topic, std::size_t subscribers) = 0;
+};
+
 struct HubLimits {
     std::size_t history_per_topic = 1000;
     std::size_t history_bytes = 64 * 1024 * 1024;
@@ -154,6 +162,13 @@ public:
     // True when every one of `topics` has been ended (and not revived).
     bool all_ended(std::span<const std::string> topics) const;
 
+    // Presence: while a topic is watched (more watch() than unwatch() calls)
+    // the observer hears of each change of its subscriber count. A topic
+    // nobody watches costs one test per subscribe, and nothing else.
+    void watch(std::string_view topic);
+    void unwatch(std::string_view topic);
+    void set_presence_observer(PresenceObserver* observer) { observer_ = observer; }
+
     // Streams subscribed to `topic` by its name (pattern streams are not
     // counted: they follow no topic in particular).
     std::size_t subscribers(std::string_view topic) const;
@@ -171,6 +186,7 @@ private:
     Topic& topic(std::string_view name);   // finds or creates
     Topic* find(std::string_view name) const;
     void drop_if_unused(Topic& topic);
+    void count_changed(const Topic& topic);
     void forget_oldest_ending();
     void replay(Subscription& subscription, EventId after);
     void replay_newest(Subscription& subscription, std::size_t count);
@@ -190,6 +206,7 @@ private:
     std::deque<std::string> ended_order_;  // names in the order they ended
     bool external_ids_ = false;
     EventId last_ingested_;
+    PresenceObserver* observer_ = nullptr;
 };
 
 }  // namespace sse
