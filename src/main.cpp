@@ -19,6 +19,7 @@
 #include "sse/hub.h"
 #include "loop/log.h"
 #include "options.h"
+#include "app/presence_api.h"
 #include "app/pubsub_api.h"
 #include "redis/redis_bridge.h"
 #include "app/random_stream.h"
@@ -111,6 +112,10 @@ int main(int argc, char** argv) {
                              : sse::Access(options);
     sse::PubSubApi pubsub(server, hub, access);
     pubsub.install();
+    // Declared before the bridge, as pubsub is: it outlives the bridge's
+    // last callbacks.
+    sse::PresenceApi presence(server, hub, pubsub);
+    presence.install();
     std::unique_ptr<sse::DemoTokens> demo_tokens;
     if (demo_private) {
         demo_tokens = std::make_unique<sse::DemoTokens>(server, demo_key, options.jwt_cookie);
@@ -123,9 +128,11 @@ int main(int argc, char** argv) {
         if (!sse::parse_host_port(options.redis, host, port)) return fail("--redis expects HOST:PORT");
         redis = std::make_unique<sse::RedisBridge>(*loop, hub, host, port, options.redis_key, options.history);
         pubsub.use_redis(redis.get());
+        presence.use_redis(*redis);
         redis->start();
     }
     sse::StatusApi status(server, hub, pubsub, redis.get());
+    status.show_presence(presence);
     status.install();
     sse::DemoFeeds demo(
         *loop,
@@ -157,6 +164,7 @@ int main(int argc, char** argv) {
             return;
         }
         sse::Log::info("shutting down: ending streams, at most " + std::to_string(options.shutdown_ms) + " ms");
+        presence.withdraw();
         server.shutdown(options.shutdown_ms);
     });
 

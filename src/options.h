@@ -29,6 +29,7 @@ struct Options {
     std::uint32_t heartbeat_ms = 15000;
     std::uint32_t max_stream_age_s = 0;  // 0: streams live until closed
     bool demo = true;                 // publish demo news/weather/stock
+    std::uint32_t presence_interval_ms = 1000;  // presence events per topic, at most one per this
     // history
     std::size_t history = 1000;       // events kept per topic
     std::size_t history_bytes = 64 * 1024 * 1024;

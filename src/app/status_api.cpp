@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "app/presence_api.h"
+
 #include "app/pubsub_api.h"
 #include "http/url.h"
 #include "loop/event_loop.h"
@@ -259,6 +261,21 @@ std::string StatusApi::render_metrics() const {
              static_cast<double>(history.evictions()));
     m.single("sse_history_expired_total", "counter", "Events dropped from history when their ttl= passed.",
              static_cast<double>(history.expirations()));
+    if (presence_) {
+        m.single("sse_presence_streams", "gauge", "Open presence streams (GET /presence).",
+                 static_cast<double>(presence_->watchers()));
+        m.single("sse_presence_watched_topics", "gauge",
+                 "Distinct topics presence streams watch here (at most kMaxWatchedTopics).",
+                 static_cast<double>(presence_->watched_topics()));
+        m.single("sse_presence_events_total", "counter", "Presence events queued to streams.",
+                 static_cast<double>(presence_->stats().events));
+        if (redis_) {
+            m.single("sse_presence_exchanges_total", "counter", "Presence counts exchanged through Redis.",
+                     static_cast<double>(presence_->stats().exchanges));
+            m.single("sse_presence_exchange_failures_total", "counter", "Presence exchanges Redis did not answer.",
+                     static_cast<double>(presence_->stats().exchange_failures));
+        }
+    }
     m.single("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
              static_cast<double>(resident_memory_bytes()));
     m.single("sse_loop_busy_seconds_total", "counter", "Time the event loop spent outside epoll_wait.",

@@ -22,6 +22,7 @@ namespace sse {
 
 class Connection;
 class Hub;
+class PresenceApi;
 class PubSubApi;
 class RedisBridge;
 class Server;
@@ -38,6 +39,8 @@ public:
 
     // Registers the routes above.
     void install();
+    // /metrics also shows presence (sse_presence_*).
+    void show_presence(const PresenceApi& presence) { presence_ = &presence; }
 
     // The /metrics page (public for tests).
     std::string render_metrics() const;
@@ -58,6 +61,7 @@ private:
     Hub& hub_;
     PubSubApi& pubsub_;
     const RedisBridge* redis_;
+    const PresenceApi* presence_ = nullptr;
     CorsPolicy cors_;
 };
 

@@ -201,6 +201,40 @@ TEST_CASE("private: a stream ends when its token expires; a renewed token resume
     }
 }
 
+TEST_CASE("private: presence of a private topic needs the right to subscribe to it, and ends with the token") {
+    KeyFile key(kKey);
+    ServerProcess server({"--no-demo", "--jwt-key-file", key.path, "--jwt-leeway", "0", "--public", "news",
+                          "--publish-token", "operator-secret"});
+    Response none = get(server.port(), "/presence?type=user.42.room");
+    CHECK(none.status == 401);
+    CHECK(none.header("WWW-Authenticate") == "Bearer");
+    // Granted for another topic, or for one of two: 403, saying nothing of the room.
+    Response other = get(server.port(), "/presence?type=user.42.room", bearer(token(R"(["user.43.*"])")));
+    CHECK(other.status == 403);
+    CHECK(get(server.port(), "/presence?type=news,user.42.room", bearer(token(R"(["user.43.*"])"))).status == 403);
+    CHECK(get(server.port(), "/presence?type=news").status == 200);   // public
+    CHECK(get(server.port(), "/presence?type=user.42.room", "Authorization: Bearer operator-secret\r\n").status == 200);
+
+    HubSubscriber in_room(server.port(), "/latest/user.42.room", bearer(token(R"(["user.42.*"])")));
+    REQUIRE(in_room.head().status == 200);
+    HubSubscriber watcher(server.port(), "/presence?type=user.42.room,news", bearer(token(R"(["user.42.*"])")));
+    REQUIRE(watcher.head().status == 200);
+    SseEvent first = watcher.next();
+    CHECK(first.type == "presence");
+    CHECK(json_field(first.data, "topic") == "user.42.room");
+    CHECK(json_field(first.data, "subscribers") == "1");
+
+    // A token that expires ends the presence stream with a retry:, as it
+    // ends a stream.
+    std::string expiring = sse::sign_token_hs256(
+        kHeader, R"({"exp":)" + std::to_string(now_s() + 2) + R"(,"sse":{"subscribe":["user.42.*"]}})", kKey);
+    HubSubscriber brief(server.port(), "/presence?type=user.42.room", bearer(expiring));
+    REQUIRE(brief.head().status == 200);
+    CHECK(brief.next().type == "presence");
+    CHECK_FALSE(brief.next_event(deadline_in(kGuardTimeout)).has_value());
+    CHECK(brief.reader().retry().has_value());
+}
+
 TEST_CASE("private: /topics and /metrics never name a private topic to someone who may not read it") {
     KeyFile key(kKey);
     ServerProcess server({"--no-demo", "--jwt-key-file", key.path, "--public", "news", "--publish-token", "operator"});
