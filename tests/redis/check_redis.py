@@ -47,6 +47,7 @@ is stopped by pid on exit.
 
 import argparse
 import http.client
+import json
 import os
 import random
 import re
@@ -62,7 +63,7 @@ DEADLINE_S = 15.0          # ordinary waits (an event, an answer)
 READ_BLOCK_S = 5.0         # kRedisReadBlockMs: an XREAD with nothing new answers after this
 REDIS_DEADLINE_S = 30.0    # the Redis link: reconnect backoff is at most 5 s
 SHUTDOWN_DEADLINE_S = 10.0
-CHECK_COUNT = 15           # the checks after set-up, for the count when set-up fails
+CHECK_COUNT = 16           # the checks after set-up, for the count when set-up fails
 
 
 class CheckFailed(Exception):
@@ -346,7 +347,7 @@ def publish_ok(instance, topic, data):
 class Subscriber:
     """A raw-socket event-stream reader collecting (id, event, data) in a thread."""
 
-    def __init__(self, port, topic, last_event_id=None, name="subscriber"):
+    def __init__(self, port, topic, last_event_id=None, name="subscriber", path=None):
         self.name = name
         self.events = []          # dicts: id, event, data
         self.closed = False
@@ -354,14 +355,15 @@ class Subscriber:
         self.status = None
         self.cond = threading.Condition()
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE_S)
-        head = "GET /latest/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n" % topic
+        path = path or "/latest/" + topic
+        head = "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n" % path
         if last_event_id:
             head += "Last-Event-ID: %s\r\n" % last_event_id
         self.sock.sendall((head + "\r\n").encode())
         self.sock.settimeout(None)
         threading.Thread(target=self._run, daemon=True).start()
         wait_until(lambda: self.started or self.closed, "%s's stream head" % name)
-        expect(self.status == 200, "%s: GET /latest/%s answered %s" % (name, topic, self.status))
+        expect(self.status == 200, "%s: GET %s answered %s" % (name, path, self.status))
 
     def _run(self):
         buffer = b""
@@ -453,6 +455,70 @@ def expect_exactly(subscriber, received, expected):
         raise CheckFailed("%s: events differ from those answered 2xx (in order, once each)\n"
                           "      expected %s\n      got      %s\n      missing %s, extra/duplicate %s"
                           % (subscriber.name, expected, got, missing, extra))
+
+
+class PresenceWatcher(Subscriber):
+    """A GET /presence stream; knows the latest count of each topic."""
+
+    def __init__(self, instance, topics, name):
+        super().__init__(instance.port, None, name=name, path="/presence?type=" + ",".join(topics))
+
+    def counts(self):
+        latest = {}
+        with self.cond:
+            for event in self.events:
+                if event["event"] == "presence":
+                    data = json.loads(event["data"])
+                    latest[data["topic"]] = data["subscribers"]
+        return latest
+
+    def wait_counts(self, want, what, deadline_s=DEADLINE_S):
+        """Waits until every topic of `want` has its count; returns the seconds it took."""
+        start = time.monotonic()
+        wait_until(lambda: all(self.counts().get(t) == n for t, n in want.items()),
+                   "%s to see %s (%s); it saw %s" % (self.name, want, what, self.counts()), deadline_s)
+        return time.monotonic() - start
+
+
+def redis_command(port, *words):
+    """One command to Redis over RESP; the reply as a list of strings (arrays) or a string."""
+    request = "*%d\r\n" % len(words) + "".join("$%d\r\n%s\r\n" % (len(w.encode()), w) for w in words)
+    with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE_S) as s:
+        s.sendall(request.encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            try:
+                value, _ = parse_resp(data)
+                return value
+            except IndexError:
+                continue
+    raise CheckFailed("redis closed the link before replying to %s" % (words,))
+
+
+def parse_resp(data):
+    """(value, rest) for one RESP2 reply; IndexError when incomplete."""
+    line_end = data.index(b"\r\n")
+    kind, line, rest = data[:1], data[1:line_end].decode(), data[line_end + 2:]
+    if kind in (b"+", b"-", b":"):
+        return line, rest
+    if kind == b"$":
+        n = int(line)
+        if n < 0:
+            return None, rest
+        if len(rest) < n + 2:
+            raise IndexError
+        return rest[:n].decode(), rest[n + 2:]
+    if kind == b"*":
+        items = []
+        for _ in range(max(int(line), 0)):
+            item, rest = parse_resp(rest)
+            items.append(item)
+        return items, rest
+    raise CheckFailed("unexpected RESP reply %r" % data[:40])
 
 
 # ------------------------------------------------------------------- checks
@@ -686,6 +752,52 @@ class Suite:
         for sub in subs:
             sub.close()
 
+    # 1g.
+    def presence_across_instances(self):
+        interval = ["--presence-interval-ms", "200"]
+        p1, p2, p3 = (self.start_instance(name, extra=interval) for name in ("P1", "P2", "P3"))
+        for instance in (p1, p2, p3):
+            instance.wait_health(200)
+        watchers = [PresenceWatcher(p1, ["room", "hall"], "watcher on P1"),
+                    PresenceWatcher(p2, ["room"], "watcher on P2")]
+        streams = {p1: 2, p2: 3, p3: 1}
+        subs = [Subscriber(p.port, "room", name="room on " + p.name) for p, n in streams.items() for _ in range(n)]
+        for watcher in watchers:
+            watcher.wait_counts({"room": 6}, "2 on P1 + 3 on P2 + 1 on P3")
+        expect(watchers[0].counts().get("hall") == 0, "hall: %s" % watchers[0].counts())
+        # Churn on a topic nobody watches is not even reported to Redis.
+        elsewhere = [Subscriber(p2.port, "elsewhere", name="elsewhere on P2") for _ in range(5)]
+        late = PresenceWatcher(p3, ["room"], "late watcher on P3")
+        late.wait_counts({"room": 6}, "every instance's count, learnt through Redis")
+        reports = redis_command(self.redis.port, "HGETALL", self.key + ":presence")
+        expect(isinstance(reports, list) and len(reports) >= 6, "presence reports in redis: %r" % (reports,))
+        expect(not any("elsewhere" in r for r in reports), "an unwatched topic was reported: %r" % (reports,))
+        for sub in elsewhere:
+            sub.close()
+        # An instance killed outright stops being counted once its lease
+        # (3 intervals) ends and a watcher's instance next exchanges.
+        killed_at = time.monotonic()
+        os.kill(p3.proc.pid, signal.SIGKILL)
+        p3.proc.wait(timeout=DEADLINE_S)
+        for watcher in watchers:
+            watcher.wait_counts({"room": 5}, "P3 killed")
+        print("      P3 killed: its stream left the count after %.2f s (lease 0.6 s + interval 0.2 s)"
+              % (time.monotonic() - killed_at), flush=True)
+        # One stopped cleanly withdraws at once, before its streams have
+        # finished closing.
+        stopped_at = time.monotonic()
+        p2.proc.send_signal(signal.SIGTERM)
+        watchers[0].wait_counts({"room": 2}, "P2 stopped")
+        print("      P2 stopped: its streams left the count after %.2f s" % (time.monotonic() - stopped_at), flush=True)
+        p2.proc.wait(SHUTDOWN_DEADLINE_S)
+        expect(p2.proc.returncode == 0, "P2 exited with status %s on SIGTERM" % p2.proc.returncode)
+        for sub in subs[:2]:
+            sub.close()
+        watchers[0].wait_counts({"room": 0}, "every stream closed")
+        for closable in watchers + subs + [late]:
+            closable.close()
+        del self.instances["P2"], self.instances["P3"]
+
     # 2.
     def move_from_a_to_b(self):
         a, b = self.instances["A"], self.instances["B"]
@@ -885,6 +997,8 @@ def main():
                   "with no reset", suite.ttl_travels)
         suite.run("1f. an Idempotency-Key on A, then on B: B answers A's id, the event is published once",
                   suite.idempotency_across_instances)
+        suite.run("1g. presence summed over three instances; a killed one stops counting, so does a stopped one",
+                  suite.presence_across_instances)
         suite.run("2. a client moved from A to B with Last-Event-ID: no gap, no duplicate", suite.move_from_a_to_b)
         suite.run("3. Redis restarted mid-stream: 503 while down, then nothing lost", suite.redis_restart)
         suite.run("3b. A's link alone cut while B publishes: A resumes, nothing lost", suite.link_cut_resumes)
