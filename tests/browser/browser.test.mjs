@@ -120,6 +120,25 @@ async function topics(page) {
     checks.check('topics: the canvas chart plots the prices', plotted && inked > 100, `${inked} painted pixels`);
 }
 
+// Presence: the page's own topics stream counts, and one more stream on
+// news (as a second tab would open) raises news by one, then lowers it.
+async function presence(page) {
+    const count = (topic) => page.evaluate((t) => Number(document.getElementById(`presence-${t}`).dataset.count ?? -1),
+                                           topic);
+    const counted = await pageWait(page, () => ['news', 'weather', 'stock'].every(
+        (t) => Number(document.getElementById(`presence-${t}`).dataset.count ?? 0) >= 1));
+    const before = await count('news');
+    checks.check('presence: the page shows its own stream on each topic', counted, `news ${before}`);
+    await page.evaluate(() => { window.secondTab = new EventSource('/latest/news'); });
+    const rose = await pageWait(page, (n) => Number(document.getElementById('presence-news').dataset.count) === n + 1,
+                                before);
+    checks.check('presence: another stream on news raises its count by one', rose, `${before} -> ${await count('news')}`);
+    await page.evaluate(() => window.secondTab.close());
+    const fell = await pageWait(page, (n) => Number(document.getElementById('presence-news').dataset.count) === n,
+                                before);
+    checks.check('presence: closing it brings the count back', fell, `${await count('news')}`);
+}
+
 async function connectionOpen(page) {
     const open = await pageWait(page, () => document.getElementById('conn-badge').textContent === 'OPEN');
     checks.check('connection: the badge reads OPEN', open, await text(page, '#conn-badge'));
@@ -420,6 +439,7 @@ async function mainPage(browser, server) {
                  response.status() === 200 && (await page.title()).includes('sse-server'));
     await checks.guard('quick start', () => quickStart(page));
     await checks.guard('topics', () => topics(page));
+    await checks.guard('presence', () => presence(page));
     await checks.guard('connection', () => connectionOpen(page));
     await checks.guard('wire', () => wire(page));
     await checks.guard('publish', () => publishForm(page));

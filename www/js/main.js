@@ -3,6 +3,7 @@
 // section 2 opens, so it starts listening first.
 import { startConnection } from './connection.js';
 import { startEnding } from './ending.js';
+import { startPresence } from './presence.js';
 import { startPrivate } from './private.js';
 import { startPublish } from './publish.js';
 import { startRandom } from './random.js';
@@ -13,6 +14,7 @@ import { startWire } from './wire.js';
 startRandom();
 startConnection();
 startTopics();
+startPresence();
 startResume();
 startWire();
 startPublish();
