@@ -22,6 +22,7 @@ HeaderList CorsPolicy::response_headers(std::string_view origin) const {
     if (!allows(origin)) return headers;
     headers.emplace_back("Access-Control-Allow-Origin", std::string(origin));
     headers.emplace_back("Access-Control-Allow-Credentials", "true");
+    headers.emplace_back("Access-Control-Expose-Headers", std::string(kExposedHeaders));
     return headers;
 }
 

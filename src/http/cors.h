@@ -33,6 +33,10 @@ public:
 
     // Request headers a preflight may ask for.
     static constexpr std::string_view kAllowedHeaders = "Last-Event-ID, Authorization, Content-Type, Idempotency-Key";
+    // Response headers a page's script may read besides the safelisted ones
+    // (Content-Type...): without this a cross-origin fetch() could not see
+    // that a publish was a repeat, when to retry, or why it was refused.
+    static constexpr std::string_view kExposedHeaders = "Idempotent-Replayed, Retry-After, WWW-Authenticate";
     // How long a browser may cache a preflight answer, in seconds.
     static constexpr std::string_view kPreflightMaxAge = "600";
 

@@ -133,6 +133,9 @@ TEST_CASE("idempotency: repeats and refusals carry the CORS headers of every ans
     for (const Response* answer : {&first, &again, &other, &bad}) {
         CHECK(answer->header("Access-Control-Allow-Origin") == "http://allowed.example");
     }
+    // The page's script may read that the answer is a replay.
+    CHECK(again.header("Idempotent-Replayed") == "true");
+    CHECK(again.header("Access-Control-Expose-Headers").find("Idempotent-Replayed") != std::string::npos);
     Response preflight = fetch(server.port(), make_request("OPTIONS", "/publish",
                                                            origin + "Access-Control-Request-Method: POST\r\n"));
     CHECK(preflight.header("Access-Control-Allow-Headers").find("Idempotency-Key") != std::string::npos);

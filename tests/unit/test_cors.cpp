@@ -37,6 +37,8 @@ TEST_CASE("an allowed origin is echoed with credentials and Vary") {
     CHECK(header(h, "Access-Control-Allow-Origin") == "https://a.example");
     CHECK(header(h, "Access-Control-Allow-Credentials") == "true");
     CHECK(header(h, "Vary") == "Origin");
+    // A page may read that a publish was a repeat, when to retry, and why.
+    CHECK(header(h, "Access-Control-Expose-Headers") == "Idempotent-Replayed, Retry-After, WWW-Authenticate");
 }
 
 TEST_CASE("a disallowed origin gets no Access-Control header") {
