@@ -40,6 +40,7 @@
 #include "loop/log.h"
 #include "options.h"
 #include "app/access.h"
+#include "app/presence_api.h"
 #include "app/pubsub_api.h"
 #include "app/random_stream.h"
 #include "app/routes.h"
@@ -111,6 +112,7 @@ struct App {
     std::unique_ptr<sse::Hub> hub;
     std::unique_ptr<sse::Access> access;
     std::unique_ptr<sse::PubSubApi> pubsub;
+    std::unique_ptr<sse::PresenceApi> presence;
     std::unique_ptr<sse::StatusApi> status;
 
     App() {
@@ -132,7 +134,10 @@ struct App {
             sse::Access::demo("fuzz-key-0123456789abcdef0123456789", "private.**", options));
         pubsub = std::make_unique<sse::PubSubApi>(*server, *hub, *access);
         pubsub->install();
+        presence = std::make_unique<sse::PresenceApi>(*server, *hub, *pubsub);
+        presence->install();
         status = std::make_unique<sse::StatusApi>(*server, *hub, *pubsub);
+        status->show_presence(*presence);
         status->install();
         sse::install_static_files(*server, static_files());
     }
