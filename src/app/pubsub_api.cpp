@@ -5,7 +5,6 @@
 
 #include "http/url.h"
 #include "loop/event_loop.h"
-#include "redis/redis_bridge.h"
 #include "server/connection.h"
 #include "server/server.h"
 #include "sse/event_stream.h"
@@ -14,30 +13,6 @@
 namespace sse {
 
 namespace {
-
-// {"topic":"<t>","ended_streams":<n>} and a newline: what DELETE answers.
-std::string ended_answer(std::string_view topic, std::size_t ended) {
-    return "{\"topic\":\"" + std::string(topic) + "\",\"ended_streams\":" + std::to_string(ended) + "}\n";
-}
-
-// {"id":"<id>","queued":<n>[,"closed":<m>]} and a newline: what a
-// publisher is answered; "closed" counts the streams a close=1 paused.
-std::string publish_answer(EventId id, std::size_t queued, std::optional<std::size_t> closed) {
-    std::string json = "{\"id\":\"";
-    json.reserve(64);
-    json.append(id.to_string()).append("\",\"queued\":");
-    append_decimal(json, queued);
-    if (closed) append_decimal(json.append(",\"closed\":"), *closed);
-    json.append("}\n");
-    return json;
-}
-
-// The wall-clock ms at which an event published at `now_ms` with `ttl_s`
-// stops being replayed; none without a ttl.
-std::optional<std::uint64_t> expiry(std::uint64_t now_ms, std::optional<std::uint32_t> ttl_s) {
-    if (!ttl_s) return std::nullopt;
-    return now_ms + std::uint64_t{*ttl_s} * 1000;
-}
 
 std::string_view header_value(const Request& request, std::string_view name) {
     const Header* header = request.find(name);
@@ -89,6 +64,30 @@ bool constant_time_equals(std::string_view a, std::string_view b) {
         difference |= static_cast<unsigned char>(x ^ y);
     }
     return difference == 0;
+}
+
+// {"topic":"<t>","ended_streams":<n>} and a newline: what DELETE answers.
+std::string PubSubApi::ended_answer(std::string_view topic, std::size_t ended) {
+    return "{\"topic\":\"" + std::string(topic) + "\",\"ended_streams\":" + std::to_string(ended) + "}\n";
+}
+
+// {"id":"<id>","queued":<n>[,"closed":<m>]} and a newline: what a
+// publisher is answered; "closed" counts the streams a close=1 paused.
+std::string PubSubApi::publish_answer(EventId id, std::size_t queued, std::optional<std::size_t> closed) {
+    std::string json = "{\"id\":\"";
+    json.reserve(64);
+    json.append(id.to_string()).append("\",\"queued\":");
+    append_decimal(json, queued);
+    if (closed) append_decimal(json.append(",\"closed\":"), *closed);
+    json.append("}\n");
+    return json;
+}
+
+// The wall-clock ms at which an event published at `now_ms` with `ttl_s`
+// stops being replayed; none without a ttl.
+std::optional<std::uint64_t> PubSubApi::expiry(std::uint64_t now_ms, std::optional<std::uint32_t> ttl_s) {
+    if (!ttl_s) return std::nullopt;
+    return now_ms + std::uint64_t{*ttl_s} * 1000;
 }
 
 PubSubApi::PubSubApi(Server& server, Hub& hub, const Access& access)
@@ -300,75 +299,14 @@ PubSubApi::Reply PubSubApi::defer(Connection& connection, const Request& request
     };
 }
 
-void PubSubApi::publish_through_redis(Connection& connection, const Request& request, const PublishRequest& publish,
-                                      std::string_view body, const std::optional<std::string>& key) {
-    if (!redis_->up()) {
-        // Never a silent drop: the publisher learns the event was not taken.
-        Response response = Response::text(503, "redis is unavailable: the event was not published, try again");
-        response.headers.emplace_back("Retry-After", "1");
-        send(connection, cors_headers(request), std::move(response));
-        return;
-    }
-    Reply reply = defer(connection, request);
-    if (key) publish_once_through_redis(publish, body, *key, std::move(reply));
-    else append_to_redis(publish, body, std::move(reply));
-}
-
-void PubSubApi::append_to_redis(const PublishRequest& publish, std::string_view body, Reply reply) {
-    // Every instance (this one too) delivers the event, and pauses the
-    // topic, when its reader meets the entry: the counts answered here are
-    // this instance's streams at the time of the answer. A publisher that
-    // left is not answered, but the event stands.
-    redis_->publish(publish.topics, publish.name, body, publish.retry_ms, expiry(wall_clock_ms(), publish.ttl_s),
-                    publish.pause,
-                    [this, topics = publish.topics, pause = publish.pause, reply = std::move(reply)](
-                        std::optional<EventId> id, const std::string& error) {
-                        Response response;
-                        if (id) {
-                            std::size_t streams = 0;
-                            for (const std::string& topic : topics) streams += hub_.subscribers(topic);
-                            response.content_type = "application/json";
-                            response.body = publish_answer(*id, streams, pause ? std::optional(streams) : std::nullopt);
-                        } else {
-                            response = Response::text(503, "redis did not take the event: " + error);
-                            response.headers.emplace_back("Retry-After", "1");
-                        }
-                        reply(std::move(response));
-                    });
-}
-
 void PubSubApi::end_topic(Connection& connection, const Request& request) {
     std::optional<std::string> topic = topic_param(connection, request);
     if (!topic || !authorize_publish(connection, request, std::span(&*topic, 1))) return;
-    if (!redis_) {
-        answer_json(connection, request, ended_answer(*topic, hub_.end_topic(*topic)));
+    if (redis_) {
+        end_topic_through_redis(connection, request, *topic);
         return;
     }
-    // With Redis the end travels like an event, so every instance ends the
-    // topic (this one too, when its reader meets the entry).
-    HeaderList cors = cors_headers(request);
-    if (!redis_->up()) {
-        Response response = Response::text(503, "redis is unavailable: the topic was not ended, try again");
-        response.headers.emplace_back("Retry-After", "1");
-        send(connection, std::move(cors), std::move(response));
-        return;
-    }
-    connection.defer();
-    Connection::Handle handle = connection.handle();
-    redis_->end_topic(*topic, [this, handle, topic = *topic, cors = std::move(cors)](std::optional<EventId> id,
-                                                                                      const std::string& error) {
-        Connection* waiting = server_.find(handle);
-        if (!waiting) return;
-        Response response;
-        if (id) {
-            response.content_type = "application/json";
-            response.body = ended_answer(topic, hub_.subscribers(topic));  // this instance's, as for publishing
-        } else {
-            response = Response::text(503, "redis did not take the end of the topic: " + error);
-            response.headers.emplace_back("Retry-After", "1");
-        }
-        send(*waiting, cors, std::move(response));
-    });
+    answer_json(connection, request, ended_answer(*topic, hub_.end_topic(*topic)));
 }
 
 void PubSubApi::preflight(Connection& connection, const Request& request, std::string_view methods) {

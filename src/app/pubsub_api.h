@@ -116,6 +116,20 @@ private:
     // gone, so that its key can be settled).
     void append_to_redis(const PublishRequest& publish, std::string_view body, Reply reply);
 
+    // The answers' JSON, and a ttl's end, for both ways of publishing.
+    // {"id":"<id>","queued":<n>[,"closed":<m>]}: "closed" counts the
+    // streams a close=1 paused.
+    static std::string publish_answer(EventId id, std::size_t queued, std::optional<std::size_t> closed);
+    // {"topic":"<t>","ended_streams":<n>}: what DELETE answers.
+    static std::string ended_answer(std::string_view topic, std::size_t ended);
+    // The wall-clock ms at which an event published at `now_ms` with
+    // `ttl_s` stops being replayed; none without a ttl.
+    static std::optional<std::uint64_t> expiry(std::uint64_t now_ms, std::optional<std::uint32_t> ttl_s);
+
+    // --- Through Redis, in pubsub_redis.cpp ---
+
+    void end_topic_through_redis(Connection& connection, const Request& request, const std::string& topic);
+
     // --- Idempotency-Key, in pubsub_idempotency.cpp ---
 
     // Reads the request's Idempotency-Key into `key` (nullopt when it has

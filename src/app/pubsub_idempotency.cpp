@@ -18,13 +18,6 @@ constexpr std::string_view kKeyField = "Idempotency-Key";
 
 }  // namespace
 
-void PubSubApi::use_redis(RedisBridge* bridge) {
-    redis_ = bridge;
-    // Keys live beside the stream, named after it, so that deployments
-    // sharing one Redis with different --redis-key never meet.
-    redis_keys_.emplace(*bridge, server_.loop(), bridge->key() + ":idempotency:");
-}
-
 bool PubSubApi::idempotency_key(Connection& connection, const Request& request, std::optional<std::string>& key) {
     key.reset();
     const Header* field = nullptr;
