@@ -10,8 +10,10 @@
 #      ephemeral loopback port with --cors-origin http://app.example and
 #      --heartbeat-ms 1000 (so a heartbeat is seen passing nginx);
 #   2. renders tests/proxy/nginx.conf.in, the configuration
-#      docs/deployment.md recommends, into a private folder, checks it with
-#      `nginx -t` and starts nginx on a free loopback port;
+#      docs/deployment.md recommends, into a private folder (with
+#      tests/proxy/sse-server.conf, the locations it includes, as
+#      snippets/sse-server.conf), checks it with `nginx -t` and starts nginx
+#      on a free loopback port;
 #   3. runs tests/proxy/check_proxy.py: unbuffered delivery (each of 10
 #      events within 200 ms of its publish), Last-Event-ID replay, CORS,
 #      upstream keep-alive, the publish rule, and `promtool check metrics`;
@@ -139,12 +141,13 @@ render_conf() {  # render_conf PORT
     done <tests/proxy/nginx.conf.in >"$dir/nginx.conf"
 }
 
-mkdir -p "$dir/tmp"
+mkdir -p "$dir/tmp" "$dir/snippets"
+cp tests/proxy/sse-server.conf "$dir/snippets/sse-server.conf"
 render_conf 1
 "$nginx_bin" -t -q -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >build/logs/proxy-nginx-t.log 2>&1
 nginx_t=$?
 [ "$nginx_t" -ne 0 ] && cat build/logs/proxy-nginx-t.log
-check "nginx -t accepts tests/proxy/nginx.conf.in" "$nginx_t"
+check "nginx -t accepts tests/proxy/nginx.conf.in and sse-server.conf" "$nginx_t"
 [ "$nginx_t" -ne 0 ] && finish
 
 nginx_port=
