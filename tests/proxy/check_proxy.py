@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
 """Checks sse-server behind a real nginx (started by tests/proxy/run.sh).
 
-    check_proxy.py --server PORT --nginx PORT [--promtool PATH]
+    check_proxy.py --server PORT --nginx PORT [--h2 --cacert CA] [--promtool PATH]
 
-Every request is a plain socket on loopback and every wait has a deadline.
-Prints one line per check ("ok: ..." or "FAILED: ...") and ends with
-"N passed, M failed"; exits 1 on any failure.
+--nginx names one front of nginx. Requests to sse-server itself, and to an
+HTTP/1.1 front, are plain sockets on loopback; with --h2 the front speaks
+HTTP/2 over TLS, and every request to it goes through `curl --http2` (Python's
+standard library has no HTTP/2 client), which must trust CA. Every wait has a
+deadline. Prints one line per check ("ok: ..." or "FAILED: ...") and ends
+with "N passed, M failed"; exits 1 on any failure.
 """
 import argparse
 import json
+import os
 import re
+import select
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,6 +27,7 @@ EVENTS_TIMED = 10                 # events in one delay check
 DELAY_LIMIT = 0.200               # each event must arrive this soon after its publish
 DELAY_ATTEMPTS = 3                # a noisy machine gets this many tries
 HOST = "127.0.0.1"
+H2_FRONTS = {}                    # port -> CA file: the HTTP/2 fronts, reached through curl
 
 
 # --- HTTP over a socket ---------------------------------------------------
@@ -41,6 +48,9 @@ class HttpExchange:
         if body:
             lines.append(f"Content-Length: {len(body)}")
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        self._start_reading()
+
+    def _start_reading(self):
         self.raw = b""          # bytes received and not yet decoded
         self.closed = False     # the peer closed the connection
         self.status = None
@@ -78,7 +88,8 @@ class HttpExchange:
                 return False
         head, self.raw = self.raw.split(b"\r\n\r\n", 1)
         lines = head.decode("latin-1").split("\r\n")
-        self.status = int(lines[0].split()[1])
+        self.version, status = lines[0].split()[:2]    # "HTTP/1.1", "HTTP/2"
+        self.status = int(status)
         for line in lines[1:]:
             name, _, value = line.partition(":")
             self.headers.append((name.strip().lower(), value.strip()))
@@ -143,9 +154,73 @@ class HttpExchange:
         return body
 
 
+class CurlExchange(HttpExchange):
+    """The same exchange with an HTTP/2 front over TLS, through one curl
+    process: curl --include prints the response head as HTTP/1.1 would (the
+    status line says "HTTP/2 200"), then --no-buffer passes the body on as
+    it arrives. Closing it ends curl, which closes its connection."""
+
+    responses = []              # the version of every response head read, in order
+
+    def __init__(self, port, method, target, headers=(), body=b"", source=None):
+        command = [shutil.which("curl") or "curl", "--http2", "--cacert", H2_FRONTS[port],
+                   "--silent", "--show-error", "--include", "--no-buffer",
+                   "--request", method, f"https://{HOST}:{port}{target}"]
+        for name, value in headers:
+            if name.lower() != "connection":        # HTTP/2 has no Connection field
+                command += ["--header", f"{name}: {value}"]
+        if source:
+            command += ["--interface", source]
+        if body:
+            command += ["--data-binary", "@-"]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE if body else subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE)
+        if body:
+            self.process.stdin.write(body)
+            self.process.stdin.close()
+        self._start_reading()
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process.stdout.close()
+
+    def _receive(self, deadline):
+        left = deadline - time.monotonic()
+        if left <= 0 or self.closed:
+            return False
+        readable, _, _ = select.select([self.process.stdout], [], [], left)
+        if not readable:
+            return False
+        data = os.read(self.process.stdout.fileno(), 65536)
+        if not data:
+            self.closed = True
+            return False
+        self.raw += data
+        return True
+
+    def read_head(self, deadline):
+        if not super().read_head(deadline):
+            return False
+        CurlExchange.responses.append(self.version)
+        return True
+
+
+def exchange_with(port, method, target, headers=(), body=b"", source=None):
+    """An exchange on its own connection: through curl with an HTTP/2 front,
+    over a plain socket otherwise."""
+    kind = CurlExchange if port in H2_FRONTS else HttpExchange
+    return kind(port, method, target, headers, body, source)
+
+
 def request(port, method, target, headers=(), body=b"", source=None, timeout=5.0):
     """A whole request and answer: (status, HttpExchange, body text)."""
-    exchange = HttpExchange(port, method, target, list(headers) + [("Connection", "close")], body, source)
+    exchange = exchange_with(port, method, target, list(headers) + [("Connection", "close")], body, source)
     deadline = time.monotonic() + timeout
     try:
         if not exchange.read_head(deadline):
@@ -201,7 +276,7 @@ def parse_event(block):
 def open_stream(port, target, headers=(), timeout=3.0):
     """Subscribes; returns (exchange, reader) once the head and the opening
     retry: line have arrived, else (exchange, None)."""
-    exchange = HttpExchange(port, "GET", target, [("Accept", "text/event-stream")] + list(headers))
+    exchange = exchange_with(port, "GET", target, [("Accept", "text/event-stream")] + list(headers))
     deadline = time.monotonic() + timeout
     if not exchange.read_head(deadline) or exchange.status != 200:
         return exchange, None
@@ -216,7 +291,7 @@ def open_stream_unseen(port, target, server, topic, timeout=3.0):
     """Subscribes through a proxy that may hold even the response head back:
     returns (exchange, reader) once sse-server counts the subscriber (asked
     directly), else (exchange, None). The reader reads the head itself."""
-    exchange = HttpExchange(port, "GET", target, [("Accept", "text/event-stream")])
+    exchange = exchange_with(port, "GET", target, [("Accept", "text/event-stream")])
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status, _, body = request(server, "GET", "/topics/" + topic)
@@ -239,7 +314,8 @@ def publish(port, topic, data, source=None):
 # --- the checks ------------------------------------------------------------
 
 class Results:
-    def __init__(self):
+    def __init__(self, label=""):
+        self.label = label      # said before every check's name ("HTTP/2: ")
         self.passed = 0
         self.failed = 0
 
@@ -251,7 +327,7 @@ class Results:
         # A passing check shows only a short detail (a measurement, say);
         # a failing one shows everything it has.
         show = detail and (not ok or len(detail) <= 160)
-        print(f"   {'ok' if ok else 'FAILED'}: {name}" + (f" ({detail})" if show else ""), flush=True)
+        print(f"   {'ok' if ok else 'FAILED'}: {self.label}{name}" + (f" ({detail})" if show else ""), flush=True)
 
 
 def timed_delivery(nginx, server, path_prefix, topic, proxy_buffers):
@@ -503,14 +579,29 @@ def check_metrics(results, server, nginx, promtool):
                   f"exit {run.returncode}")
 
 
+def check_http2(results, nginx):
+    """Through the HTTP/2 front every answer must really be HTTP/2 (ALPN
+    chose h2), or the checks above proved nothing about it."""
+    status, answer, _ = request(nginx, "GET", "/healthz")
+    versions = CurlExchange.responses
+    results.check(f"every answer through this front came over HTTP/2 ({len(versions)} answers)",
+                  status == 200 and answer.version == "HTTP/2" and len(versions) > 10
+                  and set(versions) == {"HTTP/2"},
+                  f"/healthz {status} over {answer.version}, versions seen {sorted(set(versions))}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", type=int, required=True, help="sse-server's port on 127.0.0.1")
-    parser.add_argument("--nginx", type=int, required=True, help="nginx's port on 127.0.0.1")
+    parser.add_argument("--nginx", type=int, required=True, help="the port of nginx's front on 127.0.0.1")
+    parser.add_argument("--h2", action="store_true", help="the front speaks HTTP/2 over TLS (checked with curl)")
+    parser.add_argument("--cacert", default="", help="with --h2: the CA that signed the front's certificate")
     parser.add_argument("--promtool", default="", help="path of promtool")
     args = parser.parse_args()
+    if args.h2:
+        H2_FRONTS[args.nginx] = args.cacert
 
-    results = Results()
+    results = Results("HTTP/2: " if args.h2 else "")
     check_stream_headers(results, args.nginx)
     check_no_buffering(results, args.nginx, args.server, "",
                        f"events pass nginx unbuffered (proxy_buffering off): each within {DELAY_LIMIT * 1000:.0f} ms")
@@ -526,6 +617,8 @@ def main():
     check_keepalive(results, args.nginx, args.server)
     check_publish_rule(results, args.nginx)
     check_metrics(results, args.server, args.nginx, args.promtool)
+    if args.h2:
+        check_http2(results, args.nginx)
     print(f"{results.passed} passed, {results.failed} failed")
     return 0 if results.failed == 0 else 1
 

@@ -3,21 +3,28 @@
 #
 #   tests/proxy/run.sh
 #
-# Installs nginx and prometheus (for promtool) with apt-get when run as root
-# and they are missing (a system nginx or prometheus service is never
-# touched: the nginx here is our own process with its own prefix). Then:
+# Installs nginx, prometheus (for promtool), curl and openssl with apt-get
+# when run as root and they are missing (a system nginx or prometheus service
+# is never touched: the nginx here is our own process with its own prefix).
+# Then:
 #   1. starts sse-server (SSE_SERVER_BIN, default ./sse-server) on an
 #      ephemeral loopback port with --cors-origin http://app.example and
 #      --heartbeat-ms 1000 (so a heartbeat is seen passing nginx);
-#   2. renders tests/proxy/nginx.conf.in, the configuration
-#      docs/deployment.md recommends, into a private folder (with
-#      tests/proxy/sse-server.conf, the locations it includes, as
+#   2. makes a throwaway CA and a certificate for 127.0.0.1 with openssl
+#      (in the private folder, deleted at the end; nothing secret is
+#      committed);
+#   3. renders tests/proxy/nginx.conf.in, the configuration
+#      docs/deployment.md recommends, into that folder (with
+#      tests/proxy/sse-server.conf, the locations both fronts include, as
 #      snippets/sse-server.conf), checks it with `nginx -t` and starts nginx
-#      on a free loopback port;
-#   3. runs tests/proxy/check_proxy.py: unbuffered delivery (each of 10
-#      events within 200 ms of its publish), Last-Event-ID replay, CORS,
-#      upstream keep-alive, the publish rule, and `promtool check metrics`;
-#   4. stops both by PID; sse-server must exit 0 on SIGTERM.
+#      with its two fronts on free loopback ports: HTTP/1.1, and HTTP/2 over
+#      TLS;
+#   4. runs tests/proxy/check_proxy.py through each front (through the
+#      HTTP/2 one with curl --http2): unbuffered delivery (each of 10 events
+#      within 200 ms of its publish), Last-Event-ID replay, CORS, heartbeats,
+#      a leaving client freeing its stream, upstream keep-alive, the publish
+#      rule, and `promtool check metrics`;
+#   5. stops both by PID; sse-server must exit 0 on SIGTERM.
 # Ends with one line "N passed, M failed"; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -49,6 +56,8 @@ missing=()
 [ -x "$nginx_bin" ] || missing+=(nginx)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v python3 >/dev/null || missing+=(python3)
+command -v curl >/dev/null || missing+=(curl)
+command -v openssl >/dev/null || missing+=(openssl)
 if ! need_packages --no-install-recommends tests/proxy build/logs/proxy-apt.log "${missing[@]}"; then
     failed=1; finish
 fi
@@ -101,6 +110,28 @@ if [ -z "$server_port" ]; then
     failed=1; finish
 fi
 
+# --- a throwaway certificate ------------------------------------------------
+# A CA made for this run only, and a certificate it signs for 127.0.0.1:
+# curl trusts the CA (--cacert); nothing is added to the system's trust store.
+tls=$dir/tls
+mkdir -p "$tls"
+make_certificate() {
+    openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -days 2 \
+        -subj "/CN=sse-server throwaway test CA" -keyout "$tls/ca.key" -out "$tls/ca.pem" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign &&
+    openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+        -subj "/CN=127.0.0.1" -keyout "$tls/privkey.pem" -out "$tls/cert.csr" &&
+    openssl x509 -req -in "$tls/cert.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
+        -days 2 -out "$tls/cert.pem" -extfile <(printf '%s\n' \
+            subjectAltName=IP:127.0.0.1,DNS:localhost basicConstraints=CA:FALSE extendedKeyUsage=serverAuth) &&
+    cat "$tls/cert.pem" "$tls/ca.pem" >"$tls/fullchain.pem"
+}
+make_certificate >build/logs/proxy-openssl.log 2>&1
+tls_status=$?
+[ "$tls_status" -ne 0 ] && tail -20 build/logs/proxy-openssl.log
+check "openssl made a throwaway CA and a certificate for 127.0.0.1" "$tls_status"
+[ "$tls_status" -ne 0 ] && finish
+
 # --- start nginx -------------------------------------------------------------
 # A loopback port nobody listens on: the kernel picks one for a socket we
 # then close. nginx cannot be told "port 0", so a race with another program
@@ -131,11 +162,13 @@ extra=$(cat <<'EOF'
         }
 EOF
 )
-render_conf() {  # render_conf PORT
+render_conf() {  # render_conf PORT TLS_PORT
     local line
     while IFS= read -r line; do
         line=${line//@PREFIX@/$dir}
         line=${line//@LISTEN@/127.0.0.1:$1}
+        line=${line//@LISTEN_TLS@/127.0.0.1:$2}
+        line=${line//@TLS@/$tls}
         line=${line//@UPSTREAM@/127.0.0.1:$server_port}
         if [ "$line" = "@EXTRA@" ]; then printf '%s\n' "$extra"; else printf '%s\n' "$line"; fi
     done <tests/proxy/nginx.conf.in >"$dir/nginx.conf"
@@ -143,7 +176,7 @@ render_conf() {  # render_conf PORT
 
 mkdir -p "$dir/tmp" "$dir/snippets"
 cp tests/proxy/sse-server.conf "$dir/snippets/sse-server.conf"
-render_conf 1
+render_conf 1 2
 "$nginx_bin" -t -q -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >build/logs/proxy-nginx-t.log 2>&1
 nginx_t=$?
 [ "$nginx_t" -ne 0 ] && cat build/logs/proxy-nginx-t.log
@@ -151,13 +184,18 @@ check "nginx -t accepts tests/proxy/nginx.conf.in and sse-server.conf" "$nginx_t
 [ "$nginx_t" -ne 0 ] && finish
 
 nginx_port=
+tls_port=
 for _ in 1 2 3; do
     port=$(free_port)
-    render_conf "$port"
+    port_tls=$(free_port)
+    render_conf "$port" "$port_tls"
     "$nginx_bin" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" -g 'daemon off;' >"$dir/nginx.out" 2>&1 &
     nginx_pid=$!
     for _ in $(seq 50); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then nginx_port=$port; break; fi
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null &&
+           (exec 3<>"/dev/tcp/127.0.0.1/$port_tls") 2>/dev/null; then
+            nginx_port=$port; tls_port=$port_tls; break
+        fi
         kill -0 "$nginx_pid" 2>/dev/null || break
         sleep 0.1
     done
@@ -168,18 +206,31 @@ if [ -z "$nginx_port" ]; then
     echo "nginx did not start; its log:"; cat "$dir/nginx.out" "$dir/error.log" 2>/dev/null | tail -20
     failed=$((failed + 1)); finish
 fi
-echo "== sse-server on 127.0.0.1:$server_port, nginx $("$nginx_bin" -v 2>&1 | sed 's#.*/##') on 127.0.0.1:$nginx_port"
+echo "== sse-server on 127.0.0.1:$server_port, nginx $("$nginx_bin" -v 2>&1 | sed 's#.*/##')" \
+     "on 127.0.0.1:$nginx_port (HTTP/1.1) and 127.0.0.1:$tls_port (HTTP/2, TLS)"
 
 # --- the checks ----------------------------------------------------------------
+# add_verdict NAME LOG: adds the "[NAME: ]N passed, M failed" line ending LOG.
+add_verdict() {
+    local line
+    line=$(tail -1 "$2")
+    if [[ $line =~ ^([A-Za-z0-9-]+:\ )?([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        passed=$((passed + BASH_REMATCH[2]))
+        failed=$((failed + BASH_REMATCH[3]))
+    else
+        check "$1 ran to its verdict" 1
+    fi
+}
+
+echo "== through the HTTP/1.1 front"
 python3 tests/proxy/check_proxy.py --server "$server_port" --nginx "$nginx_port" \
     --promtool "$(command -v promtool || true)" | tee build/logs/proxy-checks.log
-line=$(tail -1 build/logs/proxy-checks.log)
-if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-    passed=$((passed + BASH_REMATCH[1]))
-    failed=$((failed + BASH_REMATCH[2]))
-else
-    check "check_proxy.py ran to its verdict" 1
-fi
+add_verdict "check_proxy.py (HTTP/1.1)" build/logs/proxy-checks.log
+
+echo "== through the HTTP/2 front (curl --http2)"
+python3 tests/proxy/check_proxy.py --server "$server_port" --nginx "$tls_port" --h2 --cacert "$tls/ca.pem" \
+    --promtool "$(command -v promtool || true)" | tee build/logs/proxy-checks-h2.log
+add_verdict "check_proxy.py (HTTP/2)" build/logs/proxy-checks-h2.log
 
 # The 403 of the publish-rule check is logged as an error; it is expected.
 errors=$(grep -E '\[(error|crit|alert|emerg)\]' "$dir/error.log" 2>/dev/null | grep -v 'access forbidden by rule')
