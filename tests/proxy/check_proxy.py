@@ -53,6 +53,7 @@ class HttpExchange:
     def _start_reading(self):
         self.raw = b""          # bytes received and not yet decoded
         self.closed = False     # the peer closed the connection
+        self.version = None     # "HTTP/1.1", "HTTP/2"
         self.status = None
         self.headers = []       # (lower-case name, value) in arrival order
         self.chunked = False
@@ -88,7 +89,7 @@ class HttpExchange:
                 return False
         head, self.raw = self.raw.split(b"\r\n\r\n", 1)
         lines = head.decode("latin-1").split("\r\n")
-        self.version, status = lines[0].split()[:2]    # "HTTP/1.1", "HTTP/2"
+        self.version, status = lines[0].split()[:2]
         self.status = int(status)
         for line in lines[1:]:
             name, _, value = line.partition(":")
@@ -207,6 +208,7 @@ class CurlExchange(HttpExchange):
     def read_head(self, deadline):
         if not super().read_head(deadline):
             return False
+        self.chunked = False    # curl prints a chunked body decoded
         CurlExchange.responses.append(self.version)
         return True
 
