@@ -28,12 +28,7 @@ command -v node >/dev/null && command -v npm >/dev/null || give_up "needs Node.j
 missing=()
 [ -x "$chromium_bin" ] || missing+=(chromium)
 need_packages tests/browser "$here/out/apt.log" "${missing[@]}" || give_up
-# Installed anew when missing or older than the lock (a package was added).
-if [ ! -f "$here/node_modules/.package-lock.json" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
-    echo "== npm ci"
-    (cd "$here" && npm ci --no-audit --no-fund >"$here/out/npm.log" 2>&1) \
-        || give_up "npm ci failed, see $here/out/npm.log"
-fi
+need_node_modules "$here" "$here/out/npm.log" || give_up
 if [ ! -x "$SSE_SERVER_BIN" ]; then
     echo "== building $SSE_SERVER_BIN"
     make sse-server >"$here/out/build.log" 2>&1 || give_up "make failed, see $here/out/build.log"

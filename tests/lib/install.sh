@@ -52,3 +52,20 @@ apt_install() {
     shift
     DEBIAN_FRONTEND=noninteractive apt-get install "$@" >>"$log" 2>&1
 }
+
+# need_node_modules DIR LOG: runs `npm ci` in DIR when its node_modules is
+# missing or older than its package-lock.json (a package was added), npm's
+# output to LOG; status 0 when the packages are there.
+need_node_modules() {
+    local dir=$1 log=$2
+    if [ -f "$dir/node_modules/.package-lock.json" ] &&
+       [ ! "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+        return 0
+    fi
+    echo "== npm ci in $dir (log: $log)"
+    mkdir -p "$(dirname "$log")"
+    log=$(cd "$(dirname "$log")" && pwd)/$(basename "$log")   # npm runs in DIR
+    (cd "$dir" && npm ci --no-audit --no-fund >"$log" 2>&1) && return 0
+    echo "npm ci failed, see $log"
+    return 1
+}

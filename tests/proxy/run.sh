@@ -3,10 +3,11 @@
 #
 #   tests/proxy/run.sh
 #
-# Installs nginx, prometheus (for promtool), curl and openssl with apt-get
-# when run as root and they are missing (a system nginx or prometheus service
-# is never touched: the nginx here is our own process with its own prefix).
-# Then:
+# Installs nginx, prometheus (for promtool), curl, openssl and chromium with
+# apt-get when run as root and they are missing, and the browser tests' npm
+# packages (playwright-core) when they are (a system nginx or prometheus
+# service is never touched: the nginx here is our own process with its own
+# prefix). Needs Node.js 20+ and npm. Then:
 #   1. starts sse-server (SSE_SERVER_BIN, default ./sse-server) on an
 #      ephemeral loopback port with --cors-origin http://app.example and
 #      --heartbeat-ms 1000 (so a heartbeat is seen passing nginx);
@@ -24,7 +25,10 @@
 #      within 200 ms of its publish), Last-Event-ID replay, CORS, heartbeats,
 #      a leaving client freeing its stream, upstream keep-alive, the publish
 #      rule, and `promtool check metrics`;
-#   5. stops both by PID; sse-server must exit 0 on SIGTERM.
+#   5. runs tests/proxy/ten_streams.mjs: ten EventSources to one origin in
+#      headless Chromium, all open over HTTP/2; through HTTP/1.1, the
+#      control, the seventh stays CONNECTING;
+#   6. stops both by PID; sse-server must exit 0 on SIGTERM.
 # Ends with one line "N passed, M failed"; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -34,6 +38,7 @@ mkdir -p build/logs
 
 server_bin=${SSE_SERVER_BIN:-./sse-server}
 nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
+chromium_bin=${CHROMIUM_BIN:-/usr/bin/chromium}
 origin=http://app.example
 
 passed=0
@@ -58,9 +63,15 @@ command -v promtool >/dev/null || missing+=(prometheus)
 command -v python3 >/dev/null || missing+=(python3)
 command -v curl >/dev/null || missing+=(curl)
 command -v openssl >/dev/null || missing+=(openssl)
+[ -x "$chromium_bin" ] || missing+=(chromium)
 if ! need_packages --no-install-recommends tests/proxy build/logs/proxy-apt.log "${missing[@]}"; then
     failed=1; finish
 fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "tests/proxy needs Node.js 20+ and npm (Debian: apt-get install nodejs npm)"
+    failed=1; finish
+fi
+need_node_modules tests/browser build/logs/proxy-npm.log || { failed=1; finish; }
 if [ ! -x "$server_bin" ]; then
     echo "no server binary at $server_bin (make, or set SSE_SERVER_BIN)"
     failed=1; finish
@@ -124,8 +135,14 @@ make_certificate() {
     openssl x509 -req -in "$tls/cert.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
         -days 2 -out "$tls/cert.pem" -extfile <(printf '%s\n' \
             subjectAltName=IP:127.0.0.1,DNS:localhost basicConstraints=CA:FALSE extendedKeyUsage=serverAuth) &&
-    cat "$tls/cert.pem" "$tls/ca.pem" >"$tls/fullchain.pem"
+    cat "$tls/cert.pem" "$tls/ca.pem" >"$tls/fullchain.pem" &&
+    # What Chromium is told to accept: the base64 SHA-256 of the
+    # certificate's SubjectPublicKeyInfo.
+    spki=$(openssl x509 -in "$tls/cert.pem" -noout -pubkey | openssl pkey -pubin -outform der |
+           openssl dgst -sha256 -binary | base64) &&
+    [ -n "$spki" ]
 }
+spki=
 make_certificate >build/logs/proxy-openssl.log 2>&1
 tls_status=$?
 [ "$tls_status" -ne 0 ] && tail -20 build/logs/proxy-openssl.log
@@ -231,6 +248,12 @@ echo "== through the HTTP/2 front (curl --http2)"
 python3 tests/proxy/check_proxy.py --server "$server_port" --nginx "$tls_port" --h2 --cacert "$tls/ca.pem" \
     --promtool "$(command -v promtool || true)" | tee build/logs/proxy-checks-h2.log
 add_verdict "check_proxy.py (HTTP/2)" build/logs/proxy-checks-h2.log
+
+echo "== ten EventSources in Chromium, through each front"
+CHROMIUM_BIN=$chromium_bin node tests/proxy/ten_streams.mjs --server "$server_port" \
+    --h2 "https://127.0.0.1:$tls_port" --h1 "http://127.0.0.1:$nginx_port" --spki "$spki" \
+    2>&1 | tee build/logs/proxy-ten-streams.log
+add_verdict "ten_streams.mjs" build/logs/proxy-ten-streams.log
 
 # The 403 of the publish-rule check is logged as an error; it is expected.
 errors=$(grep -E '\[(error|crit|alert|emerg)\]' "$dir/error.log" 2>/dev/null | grep -v 'access forbidden by rule')
