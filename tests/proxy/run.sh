@@ -17,9 +17,10 @@
 #   3. renders tests/proxy/nginx.conf.in, the configuration
 #      docs/deployment.md recommends, into that folder (with
 #      tests/proxy/sse-server.conf, the locations both fronts include, as
-#      snippets/sse-server.conf), checks it with `nginx -t` and starts nginx
-#      with its two fronts on free loopback ports: HTTP/1.1, and HTTP/2 over
-#      TLS;
+#      snippets/sse-server.conf), checks it with `nginx -t` (no warning
+#      either), checks that docs/deployment.md shows exactly these files
+#      (tests/proxy/docs_config.py), and starts nginx with its two fronts on
+#      free loopback ports: HTTP/1.1, and HTTP/2 over TLS;
 #   4. runs tests/proxy/check_proxy.py through each front (through the
 #      HTTP/2 one with curl --http2): unbuffered delivery (each of 10 events
 #      within 200 ms of its publish), Last-Event-ID replay, CORS, heartbeats,
@@ -54,6 +55,17 @@ finish() {
     echo "$passed passed, $failed failed"
     [ "$failed" -eq 0 ]
     exit
+}
+# add_verdict NAME LOG: adds the "[NAME: ]N passed, M failed" line ending LOG.
+add_verdict() {
+    local line
+    line=$(tail -1 "$2")
+    if [[ $line =~ ^([A-Za-z0-9-]+:\ )?([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        passed=$((passed + BASH_REMATCH[2]))
+        failed=$((failed + BASH_REMATCH[3]))
+    else
+        check "$1 ran to its verdict" 1
+    fi
 }
 
 # --- what the test needs ---------------------------------------------------
@@ -194,11 +206,19 @@ render_conf() {  # render_conf PORT TLS_PORT
 mkdir -p "$dir/tmp" "$dir/snippets"
 cp tests/proxy/sse-server.conf "$dir/snippets/sse-server.conf"
 render_conf 1 2
-"$nginx_bin" -t -q -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >build/logs/proxy-nginx-t.log 2>&1
+"$nginx_bin" -t -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >build/logs/proxy-nginx-t.log 2>&1
 nginx_t=$?
 [ "$nginx_t" -ne 0 ] && cat build/logs/proxy-nginx-t.log
 check "nginx -t accepts tests/proxy/nginx.conf.in and sse-server.conf" "$nginx_t"
 [ "$nginx_t" -ne 0 ] && finish
+# A warning is how nginx says a directive is obsolete (http2_idle_timeout in 1.22).
+warnings=$(grep -F '[warn]' build/logs/proxy-nginx-t.log)
+[ -n "$warnings" ] && echo "$warnings" | sed 's/^/   /'
+check "nginx -t warns of nothing" "$([ -z "$warnings" ] && echo 0 || echo 1)"
+
+# The configuration docs/deployment.md shows must be the one tested here.
+python3 tests/proxy/docs_config.py | tee build/logs/proxy-docs-config.log
+add_verdict "docs_config.py" build/logs/proxy-docs-config.log
 
 nginx_port=
 tls_port=
@@ -227,18 +247,6 @@ echo "== sse-server on 127.0.0.1:$server_port, nginx $("$nginx_bin" -v 2>&1 | se
      "on 127.0.0.1:$nginx_port (HTTP/1.1) and 127.0.0.1:$tls_port (HTTP/2, TLS)"
 
 # --- the checks ----------------------------------------------------------------
-# add_verdict NAME LOG: adds the "[NAME: ]N passed, M failed" line ending LOG.
-add_verdict() {
-    local line
-    line=$(tail -1 "$2")
-    if [[ $line =~ ^([A-Za-z0-9-]+:\ )?([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-        passed=$((passed + BASH_REMATCH[2]))
-        failed=$((failed + BASH_REMATCH[3]))
-    else
-        check "$1 ran to its verdict" 1
-    fi
-}
-
 echo "== through the HTTP/1.1 front"
 python3 tests/proxy/check_proxy.py --server "$server_port" --nginx "$nginx_port" \
     --promtool "$(command -v promtool || true)" | tee build/logs/proxy-checks.log
