@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Checks, publishTo, repoRoot } from '../browser/lib.mjs';
+import { Checks, publishTo, repoRoot, waitFor } from '../browser/lib.mjs';
 
 // playwright-core is installed with the browser tests' packages.
 const { chromium } = createRequire(join(repoRoot, 'tests', 'browser', 'package.json'))('playwright-core');
@@ -150,6 +150,8 @@ async function throughHttp2(context) {
         checks.check(`HTTP/2: each of the ${kStreams} receives all ${kEvents} events, in order, with their ids`,
                      arrived && everyEvent, JSON.stringify(list.map((s) => s.events.length)));
 
+        // The DevTools events travel apart from the page's own state.
+        await waitFor(() => responses.length >= kStreams, kWaitMs);
         const protocols = [...new Set(responses.map((r) => r.protocol))];
         const connections = new Set(responses.map((r) => r.connection));
         checks.check(`HTTP/2: Chromium reports h2 for every stream, all on one connection`,
@@ -206,6 +208,7 @@ async function throughHttp1(context) {
         checks.check(`HTTP/1.1 (control): the seventh to tenth stay CONNECTING, unseen by sse-server`,
                      stuck && still === kHttp1Connections, `${states(list)}; sse-server counts ${still}`);
 
+        await waitFor(() => responses.length >= kHttp1Connections, kWaitMs);
         const protocols = [...new Set(responses.map((r) => r.protocol))];
         const connections = new Set(responses.map((r) => r.connection));
         checks.check(`HTTP/1.1 (control): Chromium reports http/1.1, ${kHttp1Connections} streams on ${kHttp1Connections} connections`,
