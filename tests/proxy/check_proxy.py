@@ -411,6 +411,30 @@ def check_stream_headers(results, nginx):
         exchange.close()
 
 
+def check_presence(results, nginx):
+    """GET /presence through nginx: the count at once, then the change a
+    stream opened through nginx makes, as soon as it happens."""
+    topic = "proxied-presence"
+    exchange, reader = open_stream(nginx, f"/presence?type={topic}")
+    counts = []
+    try:
+        deadline = time.monotonic() + 5.0
+        first = reader.next_data_event(deadline) if reader else None
+        if first:
+            counts.append(json.loads(first.get("data", "{}")).get("subscribers"))
+        stream, stream_reader = open_stream(nginx, f"/latest/{topic}")
+        try:
+            after = reader.next_data_event(deadline) if reader and stream_reader else None
+            if after:
+                counts.append(json.loads(after.get("data", "{}")).get("subscribers"))
+        finally:
+            stream.close()
+        results.check("presence through nginx: the count at once, then a stream's arrival", counts == [0, 1],
+                      f"counts seen {counts}")
+    finally:
+        exchange.close()
+
+
 def check_replay(results, nginx):
     topic = "replay"
     ids = []
@@ -612,6 +636,7 @@ def main():
                        f"each within {DELAY_LIMIT * 1000:.0f} ms")
     check_buffered_control(results, args.nginx, args.server)
     check_replay(results, args.nginx)
+    check_presence(results, args.nginx)
     check_cors(results, args.nginx)
     check_heartbeat(results, args.nginx)
     check_heartbeats_outlast_read_timeout(results, args.nginx)
