@@ -26,7 +26,7 @@ namespace {
 class Churner {
 public:
     Churner(const Options& options, Target target)
-        : o_(options), target_(std::move(target)), sources_(options.sources), slots_(options.concurrency) {
+        : o_(options), target_(std::move(target)), sources_(options.sources, options.first_source), slots_(options.concurrency) {
         const std::string& topic = o_.topics[0];
         std::string path = substitute(substitute(target_.path_pattern, "{topics}", topic), "{topic}", topic);
         request_ = format_get(target_, path, Tokens(o_).header_for({topic}));

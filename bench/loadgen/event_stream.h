@@ -54,6 +54,8 @@ public:
 
     std::uint64_t comments() const { return comments_; }
     std::int64_t retry_ms() const { return retry_ms_; }
+    // The last id: field seen, what a reconnect sends as Last-Event-ID.
+    const std::string& last_id() const { return id_; }
 
 private:
     template <class OnEvent>

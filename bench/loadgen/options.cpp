@@ -47,6 +47,10 @@ Common options:
                           .. 127.0.0.N, bound before connect(), so more than
                           the ~28,000 ephemeral ports of one address can be
                           used; 0 lets the kernel choose (default 16)
+  --source ADDR           the first of those addresses (default 127.0.0.1):
+                          the --sources addresses count up from it, so
+                          several processes can each take a range of their
+                          own within 127.0.0.0/8
   --label TEXT            copied into the JSON summary as "label"
   --quiet                 no progress lines on stderr
   --help                  this text
@@ -62,6 +66,25 @@ sub options:
   --ready-file PATH       write "open N failed F" to PATH once every stream has
                           its response head or has failed: the moment to start
                           publishing
+  --status-file PATH      rewrite PATH about once a second (even with
+                          --quiet) and at the end: a line "open O failed F
+                          closed C reconnecting R events E reconnects N
+                          first_loss_ns L last_back_ns B", then one line
+                          "latency LOW HIGH COUNT" per non-empty bucket of
+                          the latency-from-schedule histogram (ns), so that
+                          a script can follow several processes at once and
+                          merge their histograms
+  --reconnect             a stream the server ends (EOF or reset after its
+                          head) is opened again after the retry: delay it
+                          was last sent (3,000 ms if none), with
+                          Last-Event-ID set to the last id it saw, as a
+                          browser's EventSource does; its sequence tracking
+                          carries over, so a missed or repeated event still
+                          counts. A reopen that fails is tried again after
+                          the same delay. Adds reconnects, reconnect_ms
+                          {p50,p99,max} (end to new head), reconnecting,
+                          first_loss_ns and last_back_ns (CLOCK_MONOTONIC)
+                          to the summary
 
 Token options (sub, churn), for servers with private topics; each stream
 sends its token as "Authorization: Bearer JWT":
@@ -91,6 +114,9 @@ pub options:
                           so the server sees every topic's events in order;
                           more connections than topics are not used
   --size B                padding bytes in each event's data (default 0)
+  --first-seq N           each topic's first event has seq N (default 1):
+                          a script that publishes one event per run keeps
+                          the sequence going across runs
   --random-topics         each event goes to a topic picked at random from
                           the pool (uniformly; the same picks every run)
                           rather than in turn; seq still counts from 1 per
@@ -135,7 +161,9 @@ struct OptionParser {
     }
 };
 
-bool is_flag(std::string_view name) { return name == "--quiet" || name == "--help" || name == "--random-topics"; }
+bool is_flag(std::string_view name) {
+    return name == "--quiet" || name == "--help" || name == "--random-topics" || name == "--reconnect";
+}
 
 template <class Number>
 Number number_option(std::string_view name, std::string_view value) {
@@ -151,6 +179,7 @@ void apply_option(Options& o, std::string_view name, std::string_view value) {
     else if (name == "--topic-template") o.topic_template = value;
     else if (name == "--topic-count") o.topic_count = number_option<std::size_t>(name, value);
     else if (name == "--sources") o.sources = number_option<std::size_t>(name, value);
+    else if (name == "--source") o.first_source = value;
     else if (name == "--label") o.label = value;
     else if (name == "--quiet") o.quiet = true;
     else if (name == "--streams") o.streams = number_option<std::size_t>(name, value);
@@ -159,6 +188,8 @@ void apply_option(Options& o, std::string_view name, std::string_view value) {
     else if (name == "--connect-concurrency") o.connect_concurrency = number_option<std::size_t>(name, value);
     else if (name == "--connect-rate") o.connect_rate = number_option<double>(name, value);
     else if (name == "--ready-file") o.ready_file = value;
+    else if (name == "--status-file") o.status_file = value;
+    else if (name == "--reconnect") o.reconnect = true;
     else if (name == "--token") o.token = value;
     else if (name == "--token-file") o.token = first_line_of(value);
     else if (name == "--key-file") o.token_key = first_line_of(value);
@@ -169,6 +200,7 @@ void apply_option(Options& o, std::string_view name, std::string_view value) {
     else if (name == "--connections") o.connections = number_option<std::size_t>(name, value);
     else if (name == "--size") o.size = number_option<std::size_t>(name, value);
     else if (name == "--random-topics") o.random_topics = true;
+    else if (name == "--first-seq") o.first_seq = number_option<std::uint64_t>(name, value);
     else die("unknown option " + std::string(name) + " (see --help)");
 }
 
@@ -225,6 +257,7 @@ Options parse_options(int argc, char** argv) {
     if (o.topics.empty() || std::any_of(o.topics.begin(), o.topics.end(), [](auto& t) { return t.empty(); })) {
         die("--topics needs non-empty names");
     }
+    if (o.first_seq == 0) die("--first-seq must be at least 1");
     if (o.per_stream == 0 || o.connections == 0 || o.concurrency == 0 || o.connect_concurrency == 0) {
         die("--per-stream, --connections, --concurrency and --connect-concurrency must be at least 1");
     }

@@ -18,6 +18,7 @@ struct Options {
     std::string topic_template;                  // the pool is this with {n} = 0 .. topic_count-1
     std::size_t topic_count = 0;
     std::size_t sources = 16;                    // loopback source addresses
+    std::string first_source = "127.0.0.1";      // the first of them
     bool quiet = false;                          // no progress lines
     std::string label;                           // copied into the JSON summary
     // sub
@@ -27,6 +28,8 @@ struct Options {
     std::size_t connect_concurrency = 500;       // connections not yet streaming
     double connect_rate = 0;                     // new connections per second; 0: no cap
     std::string ready_file;
+    std::string status_file;                     // counts and latencies, rewritten every second
+    bool reconnect = false;                      // reopen ended streams with Last-Event-ID
     // sub and churn: the token each stream sends (see tokens.h)
     std::string token;                           // --token, --token-file: the same for every stream
     std::string token_key;                       // --key-file: mint one per stream with this HS256 key
@@ -38,6 +41,7 @@ struct Options {
     double rate = 0;                             // events per second; 0: closed loop
     std::size_t connections = 1;
     std::size_t size = 0;                        // padding bytes per event
+    std::uint64_t first_seq = 1;                 // each topic's first seq
     bool random_topics = false;                  // pick each event's topic at random from the pool
 };
 

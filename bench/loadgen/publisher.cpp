@@ -31,8 +31,8 @@ namespace {
 class Publisher {
 public:
     Publisher(const Options& options, Target target)
-        : o_(options), target_(std::move(target)), sources_(options.sources),
-          conns_(std::min(options.connections, options.topics.size())), last_seq_(options.topics.size()) {
+        : o_(options), target_(std::move(target)), sources_(options.sources, options.first_source),
+          conns_(std::min(options.connections, options.topics.size())), last_seq_(options.topics.size(), options.first_seq - 1) {
         for (std::size_t c = 0; c < conns_.size(); ++c) conns_[c].next = first_event_of(c);
     }
 

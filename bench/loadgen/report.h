@@ -44,6 +44,15 @@ public:
         return max_;
     }
 
+    // Calls visit(lowest, highest, count) for each non-empty bucket, in
+    // order: enough to merge the histograms of several processes exactly.
+    template <class Visit>
+    void for_each_bucket(Visit&& visit) const {
+        for (std::size_t i = 0; i < counts_.size(); ++i) {
+            if (counts_[i] > 0) visit(lowest(i), highest(i), counts_[i]);
+        }
+    }
+
 private:
     static constexpr int kLinear = 128;        // exact buckets for 0..127
     static constexpr int kSubBuckets = 64;     // per power of two above

@@ -27,6 +27,21 @@ Target parse_url(std::string_view url) {
     return target;
 }
 
+SourceAddresses::SourceAddresses(std::size_t count, const std::string& first) {
+    in_addr base{};
+    if (inet_pton(AF_INET, first.c_str(), &base) != 1) die("bad --source '" + first + "' (want an IPv4 address)");
+    std::uint32_t host_order = ntohl(base.s_addr);
+    if ((host_order >> 24) != 127 || (host_order & 0xffffff) + count > 0xffffff) {
+        die("--source and --sources must stay within 127.0.0.0/8 (loopback only)");
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        sockaddr_in source{};
+        source.sin_family = AF_INET;
+        source.sin_addr.s_addr = htonl(host_order + static_cast<std::uint32_t>(i));
+        addresses_.push_back(source);
+    }
+}
+
 int start_connect(const Target& target, const sockaddr_in* source, int& error) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {

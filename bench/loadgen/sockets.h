@@ -31,17 +31,12 @@ Target parse_url(std::string_view url);
 // The kernel gives each (source address, destination) pair about 28,000
 // ephemeral ports (net.ipv4.ip_local_port_range). Every 127.x.y.z address is
 // local on Linux, so binding connections round-robin to 127.0.0.1, .2, ...
-// multiplies that limit without any configuration.
+// multiplies that limit without any configuration. `first` (numeric, within
+// 127.0.0.0/8, or the program dies) is where the run of addresses starts,
+// so that several processes can each use addresses of their own.
 class SourceAddresses {
 public:
-    explicit SourceAddresses(std::size_t count) {
-        for (std::size_t i = 0; i < count; ++i) {
-            sockaddr_in source{};
-            source.sin_family = AF_INET;
-            source.sin_addr.s_addr = htonl((127u << 24) + 1 + static_cast<std::uint32_t>(i));
-            addresses_.push_back(source);
-        }
-    }
+    SourceAddresses(std::size_t count, const std::string& first);
     const sockaddr_in* next() {
         if (addresses_.empty()) return nullptr;
         return &addresses_[next_++ % addresses_.size()];

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <queue>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,12 +40,20 @@ struct Stream {
     EventStreamParser parser;
     std::vector<SequenceTrack> tracks;  // one per topic of the stream
     std::uint64_t events = 0;
+    // --reconnect: when the server ended it (0 while it is not waiting to
+    // come back), and the id it will send as Last-Event-ID.
+    std::int64_t lost_ns = 0;
+    std::int64_t retry_ms = 0;
+    std::string last_id;
 };
+
+// The default reconnection delay of an EventSource that was sent no retry:.
+constexpr std::int64_t kDefaultRetryMs = 3000;
 
 class Subscriber {
 public:
     Subscriber(const Options& options, Target target)
-        : o_(options), target_(std::move(target)), sources_(options.sources), tokens_(options),
+        : o_(options), target_(std::move(target)), sources_(options.sources, options.first_source), tokens_(options),
           streams_(options.streams) {}
 
     void run() {
@@ -54,14 +63,18 @@ public:
         while (!g_stop && !finished()) {
             std::int64_t now = now_ns();
             if (now >= deadline) break;
+            reopen_due(now);
             open_more(now);
             progress.tick(now, [&] { return progress_line(); });
+            if (now >= next_status_ns_) write_status(now);
             // While streams are still to open, wake every 10 ms to open more.
+            bool opening = next_open_ < streams_.size() || !reopen_.empty();
             std::int64_t deadline_ms = (deadline - now) / 1'000'000 + 1;
             int timeout = static_cast<int>(std::min<std::int64_t>(
-                {progress.ms_until_next(now), next_open_ < streams_.size() ? 10 : 1000, deadline_ms}));
+                {progress.ms_until_next(now), opening ? 10 : 1000, deadline_ms}));
             for (const epoll_event& ready : poller_.wait(timeout)) handle(streams_[ready.data.u64], ready.events);
         }
+        write_status(now_ns());
         print_summary();
     }
 
@@ -82,6 +95,11 @@ private:
         Stream& s = streams_[index];
         std::vector<std::string> topics = topics_of(index);
         for (const std::string& topic : topics) s.tracks.push_back(SequenceTrack(topic_table_.id(topic)));
+        connect_stream(index, now);
+    }
+
+    void connect_stream(std::size_t index, std::int64_t now) {
+        Stream& s = streams_[index];
         int error = 0;
         s.fd = start_connect(target_, sources_.next(), error);
         s.started_ns = now;
@@ -89,6 +107,27 @@ private:
         s.phase = Phase::Connecting;
         ++in_flight_;
         poller_.add(s.fd, EPOLLOUT, index);
+    }
+
+    // --reconnect: reopens the ended streams whose delay has passed, within
+    // the same --connect-concurrency as first opens (a reconnect storm is
+    // exactly what that bound is for).
+    void reopen_due(std::int64_t now) {
+        while (!reopen_.empty() && reopen_.top().due_ns <= now && in_flight_ < o_.connect_concurrency) {
+            std::size_t index = reopen_.top().index;
+            reopen_.pop();
+            Stream& s = streams_[index];
+            s.head.clear();
+            s.chunks = ChunkedDecoder{};
+            s.parser = EventStreamParser{};
+            connect_stream(index, now);
+        }
+    }
+
+    // Queues stream `s` (its fd closed) to be opened again after `delay_ms`.
+    void schedule_reopen(Stream& s, std::int64_t now, std::int64_t delay_ms) {
+        s.phase = Phase::Waiting;
+        reopen_.push(Reopen{now + delay_ms * 1'000'000, index_of(s)});
     }
 
     // Stream i takes M consecutive entries of the pool, wrapping around, so
@@ -108,7 +147,10 @@ private:
         std::vector<std::string> topics = topics_of(index);
         std::string joined = join(topics, ',');
         std::string path = substitute(substitute(target_.path_pattern, "{topics}", joined), "{topic}", joined);
-        return format_get(target_, path, tokens_.header_for(topics));
+        std::string headers = tokens_.header_for(topics);
+        const std::string& last_id = streams_[index].last_id;
+        if (!last_id.empty()) headers.append("Last-Event-ID: ").append(last_id).append("\r\n");
+        return format_get(target_, path, headers);
     }
 
     // --- events from epoll ---
@@ -165,11 +207,15 @@ private:
         s.chunked = head.chunked;
         s.phase = Phase::Streaming;
         --in_flight_;
-        ++opened_;
         ++open_now_;
         peak_open_ = std::max(peak_open_, open_now_);
-        connect_ns_.add(static_cast<std::uint64_t>(now - s.started_ns));
-        settled();
+        if (s.lost_ns != 0) {
+            back(s, now);
+        } else {
+            ++opened_;
+            connect_ns_.add(static_cast<std::uint64_t>(now - s.started_ns));
+            settled();
+        }
         // The body bytes are the tail of this read (the head may have begun
         // in an earlier one), so view them in the read buffer, not in `head`.
         std::size_t body_length = s.head.size() - *end;
@@ -211,13 +257,15 @@ private:
 
     // --- endings ---
 
-    // The stream never got going (connect error, non-200 answer).
+    // The stream never got going (connect error, non-200 answer). A
+    // reopen (--reconnect) that fails is tried again after the delay.
     void fail(Stream& s, const std::string& reason) {
         if (s.phase == Phase::Connecting || s.phase == Phase::ReadingHead) --in_flight_;
         close_fd(s);
+        ++errors_[reason];
+        if (s.lost_ns != 0) return schedule_reopen(s, now_ns(), s.retry_ms);
         s.phase = Phase::Failed;
         ++failed_;
-        ++errors_[reason];
         settled();
     }
 
@@ -226,10 +274,31 @@ private:
         if (s.phase != Phase::Streaming && s.phase != Phase::Done) return fail(s, reason);
         if (s.phase == Phase::Done) --done_;
         close_fd(s);
-        s.phase = Phase::Closed;
         --open_now_;
-        ++closed_early_;
         ++errors_[reason];
+        if (!o_.reconnect) {
+            s.phase = Phase::Closed;
+            ++closed_early_;
+            return;
+        }
+        std::int64_t now = now_ns();
+        s.lost_ns = now;
+        if (!s.parser.last_id().empty()) s.last_id = s.parser.last_id();
+        // What an EventSource waits before reconnecting: the last retry:
+        // the stream was sent, else the default.
+        s.retry_ms = s.parser.retry_ms() >= 0 ? s.parser.retry_ms() : kDefaultRetryMs;
+        if (first_loss_ns_ == 0) first_loss_ns_ = now;
+        ++reconnecting_;
+        schedule_reopen(s, now, s.retry_ms);
+    }
+
+    // A reopened stream has its head again: it is back.
+    void back(Stream& s, std::int64_t now) {
+        reconnect_ns_.add(static_cast<std::uint64_t>(now - s.lost_ns));
+        s.lost_ns = 0;
+        last_back_ns_ = now;
+        --reconnecting_;
+        ++reconnects_;
     }
 
     void close_fd(Stream& s) {
@@ -243,6 +312,24 @@ private:
         std::ofstream(o_.ready_file) << "open " << opened_ << " failed " << failed_ << "\n";
     }
 
+    // --status-file: the counts, then the latency buckets; written to a
+    // temporary name and renamed, so a reader never sees half a file.
+    void write_status(std::int64_t now) {
+        next_status_ns_ = now + kNsPerSecond;
+        if (o_.status_file.empty()) return;
+        std::string temporary = o_.status_file + ".tmp";
+        {
+            std::ofstream out(temporary);
+            out << "open " << open_now_ << " failed " << failed_ << " closed " << closed_early_ << " reconnecting "
+                << reconnecting_ << " events " << events_ << " reconnects " << reconnects_ << " first_loss_ns "
+                << first_loss_ns_ << " last_back_ns " << last_back_ns_ << "\n";
+            schedule_latency_ns_.for_each_bucket([&](std::uint64_t low, std::uint64_t high, std::uint64_t count) {
+                out << "latency " << low << " " << high << " " << count << "\n";
+            });
+        }
+        std::rename(temporary.c_str(), o_.status_file.c_str());
+    }
+
     bool finished() const {
         std::size_t dead = failed_ + closed_early_;
         if (dead == streams_.size()) return true;  // nothing more can arrive
@@ -252,11 +339,17 @@ private:
     // --- output ---
 
     std::string progress_line() const {
-        char line[200];
-        std::snprintf(line, sizeof line, "sub: open %zu/%zu failed %zu closed %zu events %llu (+%llu) p99 %.1f ms",
-                      open_now_, streams_.size(), failed_, closed_early_, static_cast<unsigned long long>(events_),
-                      static_cast<unsigned long long>(events_ - events_at_last_line_),
-                      static_cast<double>(latency_ns_.percentile(99)) / 1e6);
+        char line[240];
+        int length = std::snprintf(
+            line, sizeof line, "sub: open %zu/%zu failed %zu closed %zu events %llu (+%llu) p99 %.1f ms", open_now_,
+            streams_.size(), failed_, closed_early_, static_cast<unsigned long long>(events_),
+            static_cast<unsigned long long>(events_ - events_at_last_line_),
+            static_cast<double>(latency_ns_.percentile(99)) / 1e6);
+        if (o_.reconnect && length > 0 && static_cast<std::size_t>(length) < sizeof line) {
+            std::snprintf(line + length, sizeof line - static_cast<std::size_t>(length),
+                          " reconnecting %zu back %llu", reconnecting_,
+                          static_cast<unsigned long long>(reconnects_));
+        }
         events_at_last_line_ = events_;
         return line;
     }
@@ -290,6 +383,13 @@ private:
             .field("duplicated", static_cast<double>(counts.duplicated))
             .field("out_of_order", static_cast<double>(counts.out_of_order));
         if (o_.expect > 0) json.field("incomplete_streams", static_cast<double>(incomplete));
+        if (o_.reconnect) {
+            json.field("reconnects", static_cast<double>(reconnects_))
+                .object("reconnect_ms", percentiles(reconnect_ns_, 1e6, false))
+                .field("reconnecting", static_cast<double>(reconnecting_))
+                .field("first_loss_ns", static_cast<double>(first_loss_ns_))
+                .field("last_back_ns", static_cast<double>(last_back_ns_));
+        }
         json.field("client_cpu_s", own_cpu_seconds());
         std::printf("%s\n", json.text().c_str());
     }
@@ -309,7 +409,18 @@ private:
     std::uint64_t events_ = 0;
     mutable std::uint64_t events_at_last_line_ = 0;
     std::int64_t first_event_ns_ = 0, last_event_ns_ = 0;
-    Histogram connect_ns_, latency_ns_, schedule_latency_ns_;
+    std::int64_t next_status_ns_ = 0;
+    // --reconnect: streams waiting to be reopened, soonest first.
+    struct Reopen {
+        std::int64_t due_ns;
+        std::size_t index;
+        bool operator>(const Reopen& other) const { return due_ns > other.due_ns; }
+    };
+    std::priority_queue<Reopen, std::vector<Reopen>, std::greater<>> reopen_;
+    std::size_t reconnecting_ = 0;   // ended, not back yet
+    std::uint64_t reconnects_ = 0;   // came back
+    std::int64_t first_loss_ns_ = 0, last_back_ns_ = 0;
+    Histogram connect_ns_, latency_ns_, schedule_latency_ns_, reconnect_ns_;
     SequenceCounts counts_;
     std::map<std::string, std::uint64_t> errors_;
 };
