@@ -33,6 +33,13 @@
 #             since wrk can read neither a stream's endless body nor a
 #             bodiless HEAD answer without a length
 #
+#   bench/run.sh scale-out [--streams N] ...
+#
+#   scale-out N streams over several --reuse-port --redis instances, one
+#             redis-server and as many sse-load processes as the descriptor
+#             limit needs; single events and a reconnect storm. Runs on its
+#             own (not part of "all"): bench/scale-out.sh, whose --help says all
+#
 # --quick shrinks every size (200 streams, tens of events): a smoke test that
 # ends in well under a minute. Each scenario prints a Markdown table on stdout
 # and appends one JSON object per measurement to FILE (default
@@ -43,6 +50,10 @@
 # by pid after it; every process this script starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = scale-out ]; then
+    shift
+    exec bench/scale-out.sh "$@"
+fi
 
 QUICK=0
 RESULTS=bench/results/results.jsonl

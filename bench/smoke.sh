@@ -48,5 +48,27 @@ for script in publish publish-pipelined static; do
         bash -c '[[ "$1" =~ \"requests\":([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt 0 ] &&
                  [[ "$1" == *\"errors\":\"\"* ]]' _ "$line"
 done
+# The scale-out scenario in small: a few hundred streams over two
+# --reuse-port --redis instances and two clients, single events and a
+# reconnect storm. No timing is judged: every stream opened, every one came
+# back after the restart, and no event was missing or duplicated.
+command -v redis-server >/dev/null ||
+    need_packages --no-install-recommends bench/smoke.sh build/logs/apt-redis.log redis-server
+scale=build/bench-smoke-scale-out.jsonl
+rm -f "$scale"
+if command -v redis-server >/dev/null; then
+    bench/run.sh scale-out --streams 300 --instances 2 --clients 2 --events 3 --retry-ms 500 --results "$scale"
+    check "scale-out: exits 0" test $? -eq 0
+else
+    check "scale-out: redis-server is installed" false
+fi
+line=$(tail -1 "$scale" 2>/dev/null)
+check "scale-out: 300 of 300 streams open, none failed" \
+    bash -c '[[ "$1" == *\"open\":300,\"failed\":0,* ]]' _ "$line"
+check "scale-out: no event missing, duplicated or out of order, storm included" \
+    bash -c '[[ "$1" == *\"missing\":0,\"duplicated\":0,\"out_of_order\":0,* && "$1" == *\"deliveries\":900,* ]]' _ "$line"
+check "scale-out: every stream of the restarted instance came back" \
+    bash -c '[[ "$1" =~ \"storm_streams\":([0-9]+),\"storm_back\":([0-9]+) ]] &&
+             [ "${BASH_REMATCH[1]}" -gt 0 ] && [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ]' _ "$line"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
