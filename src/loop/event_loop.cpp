@@ -78,6 +78,10 @@ bool EventLoop::modify(int fd, std::uint32_t events) {
 
 void EventLoop::unwatch(int fd) {
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    unwatch_closing(fd);
+}
+
+void EventLoop::unwatch_closing(int fd) {
     if (static_cast<std::size_t>(fd) < handlers_.size()) handlers_[fd] = nullptr;
 }
 

@@ -46,6 +46,11 @@ public:
     bool watch(int fd, std::uint32_t events, IoHandler handler);
     bool modify(int fd, std::uint32_t events);
     void unwatch(int fd);
+    // As unwatch, for an fd its owner closes right away and that no other
+    // descriptor shares (no dup, no fork): closing the last reference to a
+    // file removes it from every epoll set, so the EPOLL_CTL_DEL is skipped
+    // and only the handler is dropped. One system call less per connection.
+    void unwatch_closing(int fd);
 
     // Runs `callback` once, `delay` ms after the current iteration's now().
     TimerId add_timer(Millis delay, TimerQueue::Callback callback);

@@ -117,6 +117,10 @@ UniqueFd listen_tcp(const ListenOptions& options, SocketAddress& bound, std::str
         error = errno_text(("bind " + address.to_string()).c_str());
         return UniqueFd{};
     }
+    // Events are small and must not wait for Nagle's algorithm. Set once
+    // here: on Linux an accepted socket inherits TCP_NODELAY from its
+    // listener, which spares one setsockopt() per connection.
+    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     if (::listen(fd.get(), options.backlog) != 0) {
         error = errno_text("listen");
         return UniqueFd{};
@@ -135,12 +139,7 @@ int accept_connection(int listen_fd, SocketAddress& peer) {
         fd = ::accept4(listen_fd, &peer.storage.any, &peer.length,
                        SOCK_NONBLOCK | SOCK_CLOEXEC);
     } while (fd < 0 && errno == EINTR);
-    if (fd >= 0) {
-        // Events are small and must not wait for Nagle's algorithm.
-        int on = 1;
-        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    }
-    return fd;
+    return fd;  // TCP_NODELAY comes from the listener (see listen_tcp)
 }
 
 UniqueFd open_signal_fd(std::initializer_list<int> signals, std::string& error) {

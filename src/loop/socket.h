@@ -58,12 +58,14 @@ struct ListenOptions {
     bool reuse_port = false;    // SO_REUSEPORT, for several processes on one port
 };
 
-// Creates a non-blocking listening socket. On failure returns an empty fd
-// and sets `error` to a one-line reason with the errno text.
+// Creates a non-blocking listening socket with TCP_NODELAY, which the
+// sockets it accepts inherit. On failure returns an empty fd and sets
+// `error` to a one-line reason with the errno text.
 UniqueFd listen_tcp(const ListenOptions& options, SocketAddress& bound, std::string& error);
 
 // Accepts one connection as a non-blocking, close-on-exec socket with
-// TCP_NODELAY. Returns -1 with errno set (EAGAIN when none is waiting).
+// TCP_NODELAY (inherited from a listener made by listen_tcp). Returns -1
+// with errno set (EAGAIN when none is waiting).
 int accept_connection(int listen_fd, SocketAddress& peer);
 
 // A signalfd that receives `signals`, which are blocked for normal

@@ -184,7 +184,9 @@ void Server::reap_closed() {
         for (int fd : batch) {
             std::unique_ptr<Connection> connection = std::move(connections_[fd]);
             if (!connection) continue;
-            loop_.unwatch(fd);
+            // The Connection owns the only descriptor of its socket and
+            // closes it just below, which takes it out of epoll.
+            loop_.unwatch_closing(fd);
             connection->reaped();
             --open_connections_;
         }  // the Connection (and its fd) is destroyed here
