@@ -226,20 +226,22 @@ status_field() {  # status_field FIELD min|max: over the clients
             x = $(i + 1); if (!seen || (how == "min" ? x < r : x > r)) r = x; seen = 1 } }
         END { printf "%.0f", r }' "$WORK"/sub-*.status 2>/dev/null
 }
-# p50, p99 and max (ms) of the clients' merged latency histograms.
+# p50, p99 and max (ms) of the clients' merged latency histograms. The
+# bucket bounds are nanoseconds past 2^31: kept as text and sorted by
+# sort(1), since awk may print such numbers in %.6g when used as keys.
 merged_latency() {
-    awk '$1 == "latency" { low[$2] = $2; high[$2] = $3; n[$2] += $4; total += $4 }
+    awk '$1 == "latency" { high[$2] = $3; n[$2] += $4 } END { for (b in n) print b, high[b], n[b] }' \
+        "$WORK"/sub-*.status 2>/dev/null | sort -n -k1,1 |
+    awk '{ low[NR] = $1; high[NR] = $2; n[NR] = $3; total += $3 }
         END {
             if (total == 0) { print "0 0 0"; exit }
-            k = 0; for (b in n) keys[++k] = b + 0
-            for (i = 2; i <= k; i++) { x = keys[i]; j = i - 1; while (j > 0 && keys[j] > x) { keys[j + 1] = keys[j]; j-- } keys[j + 1] = x }
             split("50 99", pcts, " ")
             for (p = 1; p <= 2; p++) {
                 rank = int(pcts[p] / 100 * total + 0.999999); seen = 0
-                for (i = 1; i <= k; i++) { seen += n[keys[i]]; if (seen >= rank) { out[p] = (keys[i] + high[keys[i]]) / 2; break } }
+                for (i = 1; i <= NR; i++) { seen += n[i]; if (seen >= rank) { out[p] = (low[i] + high[i]) / 2; break } }
             }
-            printf "%.1f %.1f %.1f\n", out[1] / 1e6, out[2] / 1e6, high[keys[k]] / 1e6
-        }' "$WORK"/sub-*.status 2>/dev/null
+            printf "%.1f %.1f %.1f\n", out[1] / 1e6, out[2] / 1e6, high[NR] / 1e6
+        }'
 }
 
 # ---------------------------------------------------------------------------
