@@ -203,15 +203,26 @@ cpu_s() {  # user+system seconds of the given pids
 mem_kb() {  # mem_kb FIELD PID...: sum of Rss or Pss from smaps_rollup
     local field=$1; shift
     local pid
-    for pid in "$@"; do cat "/proc/$pid/smaps_rollup" 2>/dev/null; done | awk -v f="$field:" '$1 == f {s += $2} END {printf "%d", s}'
+    for pid in "$@"; do cat "/proc/$pid/smaps_rollup" 2>/dev/null; done | awk -v f="$field:" '$1 == f {s += $2} END {printf "%.0f", s}'
 }
 SOCKET_SLABS='^(TCP|sock_inode_cache|filp|dentry|eventpoll_epi|eventpoll_pwq|tcp_bind_bucket|tcp_bind2_bucket|inet_peer_cache) '
 slab_bytes() {
     if [ -r /proc/slabinfo ]; then
-        grep -E "$SOCKET_SLABS" /proc/slabinfo | awk '{s += $2 * $4} END {printf "%d", s}'
+        grep -E "$SOCKET_SLABS" /proc/slabinfo | awk '{s += $2 * $4} END {printf "%.0f", s}'
     else
         echo 0
     fi
+}
+# Numbers past 2^31 (bytes of slab at a million streams) are printed with
+# %.0f: mawk's %d stops at 2^31 - 1.
+# TCP memory in pages (/proc/net/sockstat); TCP_MEM_PEAK keeps the highest
+# seen by tcp_mem_sample, which the waiting loops call.
+TCP_MEM_PEAK=0
+tcp_mem_pages() { awk '/^TCP:/ {for (i = 1; i < NF; i++) if ($i == "mem") print $(i + 1)}' /proc/net/sockstat; }
+tcp_mem_sample() {
+    local pages
+    pages=$(tcp_mem_pages)
+    [ "${pages:-0}" -le "$TCP_MEM_PEAK" ] || TCP_MEM_PEAK=$pages
 }
 # Descriptors of a process, less the ~10 it has before its first stream.
 fd_count() { ls -f "/proc/$1/fd" 2>/dev/null | wc -l; }
@@ -219,7 +230,7 @@ fd_count() { ls -f "/proc/$1/fd" 2>/dev/null | wc -l; }
 status_sum() {  # status_sum FIELD...: prints the sums in order
     cat "$WORK"/sub-*.status 2>/dev/null | head -c 100000000 | awk -v fields="$*" '
         /^open / { for (i = 1; i < NF; i += 2) v[$i] += $(i + 1) }
-        END { n = split(fields, f, " "); for (i = 1; i <= n; i++) printf "%s%d", (i > 1 ? " " : ""), v[f[i]]; print "" }'
+        END { n = split(fields, f, " "); for (i = 1; i <= n; i++) printf "%s%.0f", (i > 1 ? " " : ""), v[f[i]]; print "" }'
 }
 status_field() {  # status_field FIELD min|max: over the clients
     awk -v f="$1" -v how="$2" '/^open / { for (i = 1; i < NF; i += 2) if ($i == f && $(i + 1) > 0) {
@@ -376,7 +387,7 @@ per_instance_list=$(for i in "${!SERVER_PIDS[@]}"; do echo $(( $(fd_count "${SER
 server_rss=$(mem_kb Rss "${SERVER_PIDS[@]}"); server_pss=$(mem_kb Pss "${SERVER_PIDS[@]}")
 client_rss=$(mem_kb Rss "${CLIENT_PIDS[@]}"); client_pss=$(mem_kb Pss "${CLIENT_PIDS[@]}")
 slab1=$(slab_bytes)
-sockstat_mem=$(awk '/^TCP:/ {for (i = 1; i < NF; i++) if ($i == "mem") print $(i + 1)}' /proc/net/sockstat)
+sockstat_mem=$(tcp_mem_pages)
 per() { awk -v a="$1" -v n="${open:-0}" 'BEGIN {printf "%.0f", (n > 0 ? a / n : 0)}'; }
 server_bytes=$(per "$(( (server_rss - server_rss0) * 1024 ))")
 server_total_bytes=$(per "$(( server_rss * 1024 ))")
@@ -402,6 +413,7 @@ wait_events() {  # wait_events TOTAL BOUND: until the clients have TOTAL events
     local total=$1 deadline=$((SECONDS + $2)) got
     while [ $SECONDS -lt "$deadline" ]; do
         read -r got < <(status_sum events)
+        tcp_mem_sample
         [ "$got" -ge "$total" ] && return 0
         sleep 0.2
     done
@@ -470,8 +482,8 @@ overflows=$(( $(nstat_get TcpExtListenOverflows) - overflows0 )); drops=$(( $(ns
 # The clients' summaries: loss is counted by each, and overall
 # ---------------------------------------------------------------------------
 stop_pids "${CLIENT_PIDS[@]}"
-read -r delivered_all < <(cat "$WORK"/sub-*.json | awk '{ if (match($0, /"events":[0-9]+/)) s += substr($0, RSTART + 9, RLENGTH - 9) } END {printf "%d\n", s}')
-jsum() { cat "$WORK"/sub-*.json | grep -o "\"$1\":[0-9]*" | awk -F: '{s += $2} END {printf "%d", s}'; }
+read -r delivered_all < <(cat "$WORK"/sub-*.json | awk '{ if (match($0, /"events":[0-9]+/)) s += substr($0, RSTART + 9, RLENGTH - 9) } END {printf "%.0f\n", s}')
+jsum() { cat "$WORK"/sub-*.json | grep -o "\"$1\":[0-9]*" | awk -F: '{s += $2} END {printf "%.0f", s}'; }
 missing=$(jsum missing); duplicated=$(jsum duplicated); out_of_order=$(jsum out_of_order)
 closed=$(jsum closed_early); failed=$(jsum streams_failed)
 # A client whose streams all lacked an event cannot tell: compare the total.
@@ -493,7 +505,7 @@ echo "| ramp time, connect rate | ${ramp_s} s, $connect_rate/s |"
 echo "| server user memory per stream (RSS growth; total RSS; PSS) | $server_bytes B; $server_total_bytes B; $server_pss_bytes B |"
 echo "| client user memory per stream (RSS; PSS) | $client_bytes B; $client_pss_bytes B |"
 echo "| kernel slab per connection (both ends) | $kernel_bytes B |"
-echo "| TCP memory after the ramp (/proc/net/sockstat) | $sockstat_mem pages |"
+echo "| TCP memory (/proc/net/sockstat): after the ramp; highest while events fanned out | $sockstat_mem; $TCP_MEM_PEAK pages |"
 echo "| events, deliveries | $EVENTS, $delivered of $((EVENTS * open)) |"
 echo "| time until every stream has it, from the schedule: p50 / p99 / max | $lat_p50 / $lat_p99 / $lat_max ms |"
 echo "| server CPU, per delivery | $server_cpu s, $cpu_per_delivery_us us |"
@@ -503,10 +515,10 @@ echo "| missing / duplicated / out of order (all events, storm included) | $miss
 echo "| listen overflows / drops | $overflows / $drops |"
 echo "| verdict | $verdict |"
 mkdir -p "$(dirname "$RESULTS")"
-printf '{"time":"%s","scenario":"scale-out","label":"%s","streams":%d,"instances":%d,"clients":%d,"open":%d,"failed":%d,"ramp_s":%s,"connect_rate":%d,"per_instance":"%s","server_bytes_per_stream":%d,"server_total_bytes_per_stream":%d,"server_pss_bytes_per_stream":%d,"client_bytes_per_stream":%d,"client_pss_bytes_per_stream":%d,"kernel_bytes_per_conn":%d,"tcp_mem_pages":%d,"events":%d,"deliveries":%d,"latency_ms":{"p50":%s,"p99":%s,"max":%s},"server_cpu_s":%s,"cpu_us_per_delivery":%s,"redis_cpu_s":%s,"client_cpu_s":%s,"storm_streams":%d,"storm_back":%d,"storm_s":%s,"storm_rate":%d,"missing":%d,"duplicated":%d,"out_of_order":%d,"listen_overflows":%d,"listen_drops":%d,"publish_failed":%d,"loadavg":%s,"verdict":"%s"}\n' \
+printf '{"time":"%s","scenario":"scale-out","label":"%s","streams":%d,"instances":%d,"clients":%d,"open":%d,"failed":%d,"ramp_s":%s,"connect_rate":%d,"per_instance":"%s","server_bytes_per_stream":%d,"server_total_bytes_per_stream":%d,"server_pss_bytes_per_stream":%d,"client_bytes_per_stream":%d,"client_pss_bytes_per_stream":%d,"kernel_bytes_per_conn":%d,"tcp_mem_pages":%d,"tcp_mem_peak_pages":%d,"events":%d,"deliveries":%d,"latency_ms":{"p50":%s,"p99":%s,"max":%s},"server_cpu_s":%s,"cpu_us_per_delivery":%s,"redis_cpu_s":%s,"client_cpu_s":%s,"storm_streams":%d,"storm_back":%d,"storm_s":%s,"storm_rate":%d,"missing":%d,"duplicated":%d,"out_of_order":%d,"listen_overflows":%d,"listen_drops":%d,"publish_failed":%d,"loadavg":%s,"verdict":"%s"}\n' \
     "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$LABEL" "$STREAMS" "$INSTANCES" "$CLIENTS" "$open" "$failed" "$ramp_s" "$connect_rate" \
     "$per_instance_list" "$server_bytes" "$server_total_bytes" "$server_pss_bytes" "$client_bytes" "$client_pss_bytes" \
-    "$kernel_bytes" "${sockstat_mem:-0}" "$EVENTS" "$delivered" "$lat_p50" "$lat_p99" "$lat_max" "$server_cpu" \
+    "$kernel_bytes" "${sockstat_mem:-0}" "$TCP_MEM_PEAK" "$EVENTS" "$delivered" "$lat_p50" "$lat_p99" "$lat_max" "$server_cpu" \
     "$cpu_per_delivery_us" "$redis_cpu" "$client_cpu" "$storm_streams" "$storm_back" "$storm_s" "$storm_rate" \
     "$missing" "$duplicated" "$out_of_order" "$overflows" "$drops" "$publish_failed" "$(cut -d' ' -f1 /proc/loadavg)" "$verdict" >>"$RESULTS"
 [ "$verdict" = ok ]
