@@ -4,6 +4,7 @@
 #
 #   bench/scale-out.sh [--streams N] [--instances K] [--clients C] [--events E]
 #                      [--no-storm] [--retry-ms MS] [--results FILE] [--label TEXT]
+#                      [--server sse-server|nchan]
 #
 # What it starts, each stopped by pid when it ends (also on Ctrl-C):
 #   - one redis-server on a free 127.0.0.1 port, in its own temporary
@@ -31,6 +32,12 @@
 #      until every one is back, resumed with Last-Event-ID; the event must
 #      reach every stream exactly once.
 #
+# --server nchan runs the same clients and events against nginx with the
+# nchan module instead: K workers (worker_processes, each with its own
+# descriptor limit, on SO_REUSEPORT listeners), nchan's own shared memory
+# in place of Redis, and no storm (nginx has no one-worker restart that
+# sends a retry: and closes).
+#
 # System settings: checked first, and raised only when this N needs it (as
 # root), each restored on exit: fs.file-max (two descriptors per loopback
 # connection), fs.epoll.max_user_watches (two epoll entries per connection),
@@ -56,6 +63,7 @@ STORM=1
 RETRY_MS=3000
 RESULTS=bench/results/scale-out.jsonl
 LABEL=""
+SERVER_KIND=sse-server
 while [ $# -gt 0 ]; do
     case "$1" in
         --streams) STREAMS=$2; shift ;;
@@ -66,6 +74,7 @@ while [ $# -gt 0 ]; do
         --retry-ms) RETRY_MS=$2; shift ;;
         --results) RESULTS=$2; shift ;;
         --label) LABEL=$2; shift ;;
+        --server) SERVER_KIND=$2; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "scale-out: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -105,16 +114,27 @@ SOURCES_PER_CLIENT=64
 # ---------------------------------------------------------------------------
 # Prerequisites, all checked before anything starts
 # ---------------------------------------------------------------------------
-REDIS_BIN=${REDIS_SERVER:-$(command -v redis-server || true)}
-[ -n "$REDIS_BIN" ] || die "redis-server is not installed (Debian: apt-get install redis-server)"
+NCHAN_MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so
+case "$SERVER_KIND" in
+    sse-server)
+        REDIS_BIN=${REDIS_SERVER:-$(command -v redis-server || true)}
+        [ -n "$REDIS_BIN" ] || die "redis-server is not installed (Debian: apt-get install redis-server)" ;;
+    nchan)
+        command -v nginx >/dev/null && [ -f "$NCHAN_MODULE" ] ||
+            die "--server nchan needs nginx and nchan (Debian: apt-get install nginx libnginx-mod-nchan)"
+        [ "$STORM" = 0 ] || say "no storm against nchan (see --help)"
+        STORM=0 ;;
+    *) die "--server is sse-server or nchan" ;;
+esac
 make -s sse-server bench/sse-load >&2 || die "the build failed"
 IS_ROOT=0
 [ "$(id -u)" = 0 ] && IS_ROOT=1
 mem_available_kb=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
 # About 13 KB a stream, measured: 8 of kernel slab (both ends), 1 of server,
-# 1 of client, and socket buffers while an event fans out. Refuse to start
-# past 70% of what is available rather than push the machine into reclaim.
-need_kb=$(( STREAMS * 13 ))
+# 1 of client, and socket buffers while an event fans out; nginx+nchan adds
+# about 12 KB of its own per stream. Refuse to start past 70% of what is
+# available rather than push the machine into reclaim.
+need_kb=$(( STREAMS * ($([ "$SERVER_KIND" = nchan ] && echo 25 || echo 13)) ))
 [ "$need_kb" -le $(( mem_available_kb * 7 / 10 )) ] ||
     die "$STREAMS streams need about $((need_kb / 1024)) MiB; only $((mem_available_kb / 1024)) MiB are available"
 
@@ -192,6 +212,8 @@ fi
 # Measuring
 # ---------------------------------------------------------------------------
 CLK_TCK=$(getconf CLK_TCK)
+MASTER_PID=""
+REDIS_PID=""
 cpu_s() {  # user+system seconds of the given pids
     local pid total=0 t
     for pid in "$@"; do
@@ -276,44 +298,105 @@ wait_for() {  # wait_for SECONDS PID COMMAND...: until COMMAND succeeds, PID liv
     return 1
 }
 
-REDIS_PORT=$(free_port) || die "no free port for redis-server"
-mkdir -p "$WORK/redis"
-"$REDIS_BIN" --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK/redis" --save '' --appendonly no \
-    --daemonize no --protected-mode yes --maxclients 10000 >"$WORK/redis.log" 2>&1 &
-REDIS_PID=$!
-STARTED+=("$REDIS_PID")
-wait_for 10 "$REDIS_PID" bash -c "exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT" 2>/dev/null ||
-    die "redis-server did not start: $(tail -3 "$WORK/redis.log")"
+if [ "$SERVER_KIND" = sse-server ]; then
+    REDIS_PORT=$(free_port) || die "no free port for redis-server"
+    mkdir -p "$WORK/redis"
+    "$REDIS_BIN" --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK/redis" --save '' --appendonly no \
+        --daemonize no --protected-mode yes --maxclients 10000 >"$WORK/redis.log" 2>&1 &
+    REDIS_PID=$!
+    STARTED+=("$REDIS_PID")
+    wait_for 10 "$REDIS_PID" bash -c "exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT" 2>/dev/null ||
+        die "redis-server did not start: $(tail -3 "$WORK/redis.log")"
 
-# Heartbeats off (10 minutes): at a million streams, one every 15 s is
-# 67,000 writes a second, a cost per stream and second that would be
-# counted as delivery CPU. The retry hint is --retry-ms.
-SERVER_FLAGS=(--bind 127.0.0.1 --reuse-port --redis "127.0.0.1:$REDIS_PORT" --no-demo
-              --heartbeat-ms 600000 --retry-ms "$RETRY_MS")
-PORT=0
-SERVER_PIDS=()
-start_instance() {  # start_instance INDEX: sets SERVER_PIDS[INDEX]
-    local i=$1 log="$WORK/server-$1.log"
-    ./sse-server --port "$PORT" "${SERVER_FLAGS[@]}" >"$log" 2>&1 &
-    SERVER_PIDS[$i]=$!
-    STARTED+=("$!")
-    wait_for 20 "$!" grep -qs 'listening on http://127\.0\.0\.1:[0-9]*' "$log" ||
-        die "instance $i did not start: $(tail -3 "$log")"
-    if [ "$PORT" = 0 ]; then
-        PORT=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$log" | head -1 | sed 's/.*://')
-    fi
-    # Ready when its Redis link is up: /healthz answers 200 (503 while down).
-    wait_for 20 "$!" bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null || die "instance $i does not answer"
+    # Heartbeats off (10 minutes): at a million streams, one every 15 s is
+    # 67,000 writes a second, a cost per stream and second that would be
+    # counted as delivery CPU. The retry hint is --retry-ms.
+    SERVER_FLAGS=(--bind 127.0.0.1 --reuse-port --redis "127.0.0.1:$REDIS_PORT" --no-demo
+                  --heartbeat-ms 600000 --retry-ms "$RETRY_MS")
+    PORT=0
+    SERVER_PIDS=()
+    start_instance() {  # start_instance INDEX: sets SERVER_PIDS[INDEX]
+        local i=$1 log="$WORK/server-$1.log"
+        ./sse-server --port "$PORT" "${SERVER_FLAGS[@]}" >"$log" 2>&1 &
+        SERVER_PIDS[$i]=$!
+        STARTED+=("$!")
+        wait_for 20 "$!" grep -qs 'listening on http://127\.0\.0\.1:[0-9]*' "$log" ||
+            die "instance $i did not start: $(tail -3 "$log")"
+        if [ "$PORT" = 0 ]; then
+            PORT=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$log" | head -1 | sed 's/.*://')
+        fi
+        # Ready when its Redis link is up: /healthz answers 200 (503 while down).
+        wait_for 20 "$!" bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null || die "instance $i does not answer"
+    }
+fi
+
+# nginx + nchan: K workers, each on its own SO_REUSEPORT listener, sized
+# like the sse-server instances; nchan's shared memory holds the channel.
+write_nchan_conf() {
+    cat <<EOF
+load_module $NCHAN_MODULE;
+worker_processes $INSTANCES;
+worker_rlimit_nofile $FD_LIMIT;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections $((FD_LIMIT - 100)); use epoll; multi_accept on; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx/body;
+    proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fastcgi;
+    uwsgi_temp_path $WORK/nginx/uwsgi;
+    scgi_temp_path $WORK/nginx/scgi;
+    nchan_shared_memory_size 512M;
+    server {
+        listen 127.0.0.1:$PORT backlog=4096 reuseport;
+        location ~ ^/latest/(?<topic>[A-Za-z0-9_.-]+)\$ {
+            nchan_subscriber eventsource;
+            nchan_channel_id \$topic;
+            nchan_subscriber_first_message newest;
+        }
+        location = /publish {
+            nchan_publisher;
+            nchan_channel_id \$arg_topic;
+            nchan_message_buffer_length 100;
+            nchan_message_timeout 600s;
+        }
+    }
 }
-for i in $(seq 0 $((INSTANCES - 1))); do start_instance "$i"; done
+EOF
+}
+start_nchan() {
+    PORT=$(free_port) || die "no free port for nginx"
+    mkdir -p "$WORK/nginx"
+    write_nchan_conf >"$WORK/nginx/nginx.conf"
+    nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' >"$WORK/nginx/log" 2>&1 &
+    MASTER_PID=$!
+    STARTED+=("$MASTER_PID")
+    workers_up() { [ "$(pgrep -P "$MASTER_PID" | wc -l)" -ge "$INSTANCES" ]; }
+    wait_for 20 "$MASTER_PID" workers_up ||
+        die "nginx did not start: $(cat "$WORK/nginx/log" "$WORK/nginx/error.log" 2>/dev/null | tail -3)"
+    mapfile -t SERVER_PIDS < <(pgrep -P "$MASTER_PID" | head -n "$INSTANCES")
+    wait_for 20 "$MASTER_PID" bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null || die "nginx does not answer"
+}
+
+if [ "$SERVER_KIND" = sse-server ]; then
+    for i in $(seq 0 $((INSTANCES - 1))); do start_instance "$i"; done
+    sleep 1  # every instance's Redis link up (their /healthz cannot be asked one by one)
+    READY_PID=$REDIS_PID
+else
+    start_nchan
+    READY_PID=$MASTER_PID
+fi
 URL="http://127.0.0.1:$PORT"
-sleep 1  # every instance's Redis link up (their /healthz cannot be asked one by one)
 wait_ok() { bench/sse-load pub --quiet --url "$URL/publish?topic=warmup" --events 1 --duration 5 | grep -q '"published":1'; }
-wait_for 20 "$REDIS_PID" wait_ok || die "publishing through $URL does not work"
+wait_for 20 "$READY_PID" wait_ok || die "publishing through $URL does not work"
+# What counts as the server's CPU and memory: the instances, or nginx's
+# workers and master.
+server_all() { echo "${SERVER_PIDS[@]}" $MASTER_PID; }
 
 baseline_fds=()
 for i in "${!SERVER_PIDS[@]}"; do baseline_fds[$i]=$(fd_count "${SERVER_PIDS[$i]}"); done
-server_rss0=$(mem_kb Rss "${SERVER_PIDS[@]}")
+server_rss0=$(mem_kb Rss $(server_all))
 slab0=$(slab_bytes)
 nstat_get() { nstat -az "$1" 2>/dev/null | awk -v k="$1" '$1 == k {print $2}'; }
 overflows0=$(nstat_get TcpExtListenOverflows); drops0=$(nstat_get TcpExtListenDrops)
@@ -324,7 +407,7 @@ EVENT_BOUND=$(( 30 + STREAMS / 10000 ))
 STORM_BOUND=$(( 60 + RETRY_MS / 1000 * 3 + STREAMS / 20000 ))
 CLIENT_BOUND=$(( RAMP_BOUND + (EVENTS + 1) * EVENT_BOUND + STORM_BOUND + 60 ))
 
-say "$STREAMS streams: $INSTANCES instances on 127.0.0.1:$PORT (redis on $REDIS_PORT), $CLIENTS clients;" \
+say "$STREAMS streams: $INSTANCES $SERVER_KIND processes on 127.0.0.1:$PORT, $CLIENTS clients;" \
     "descriptor limit $FD_LIMIT per process"
 CLIENT_PIDS=()
 remaining=$STREAMS
@@ -350,7 +433,7 @@ per_instance() {  # "min/median/max" streams per instance (by descriptors)
 }
 progress() {  # one line: open, rate, per instance, memory per stream, slab
     local open=$1 rate=$2 spread=$3 srv cli slab
-    srv=$(mem_kb Rss "${SERVER_PIDS[@]}"); cli=$(mem_kb Rss "${CLIENT_PIDS[@]}"); slab=$(slab_bytes)
+    srv=$(mem_kb Rss $(server_all)); cli=$(mem_kb Rss "${CLIENT_PIDS[@]}"); slab=$(slab_bytes)
     awk -v o="$open" -v n="$STREAMS" -v r="$rate" -v sp="$spread" -v s0="$server_rss0" -v s="$srv" -v c="$cli" \
         -v k0="$slab0" -v k="$slab" -v free="$(free -g | awk '/^Mem:/ {print $7}')" 'BEGIN {
         d = (o > 0 ? o : 1)
@@ -384,7 +467,7 @@ sleep 2  # the last connections' allocations land
 read -r open failed < <(status_sum open failed)
 spread=$(per_instance)
 per_instance_list=$(for i in "${!SERVER_PIDS[@]}"; do echo $(( $(fd_count "${SERVER_PIDS[$i]}") - ${baseline_fds[$i]} )); done | paste -sd' ')
-server_rss=$(mem_kb Rss "${SERVER_PIDS[@]}"); server_pss=$(mem_kb Pss "${SERVER_PIDS[@]}")
+server_rss=$(mem_kb Rss $(server_all)); server_pss=$(mem_kb Pss $(server_all))
 client_rss=$(mem_kb Rss "${CLIENT_PIDS[@]}"); client_pss=$(mem_kb Pss "${CLIENT_PIDS[@]}")
 slab1=$(slab_bytes)
 sockstat_mem=$(tcp_mem_pages)
@@ -421,13 +504,13 @@ wait_events() {  # wait_events TOTAL BOUND: until the clients have TOTAL events
 }
 expected=0
 publish_failed=0
-cpu0=$(cpu_s "${SERVER_PIDS[@]}"); redis_cpu0=$(cpu_s "$REDIS_PID"); client_cpu0=$(cpu_s "${CLIENT_PIDS[@]}")
+cpu0=$(cpu_s $(server_all)); redis_cpu0=$(cpu_s $REDIS_PID); client_cpu0=$(cpu_s "${CLIENT_PIDS[@]}")
 for e in $(seq "$EVENTS"); do
     publish_one || publish_failed=$((publish_failed + 1))
     expected=$((expected + open))
     wait_events "$expected" "$EVENT_BOUND" || say "event $e: not every stream had it after ${EVENT_BOUND}s"
 done
-cpu1=$(cpu_s "${SERVER_PIDS[@]}"); redis_cpu1=$(cpu_s "$REDIS_PID"); client_cpu1=$(cpu_s "${CLIENT_PIDS[@]}")
+cpu1=$(cpu_s $(server_all)); redis_cpu1=$(cpu_s $REDIS_PID); client_cpu1=$(cpu_s "${CLIENT_PIDS[@]}")
 sleep 1.2  # one more status write, so each histogram has every event
 read -r delivered < <(status_sum events)
 read -r lat_p50 lat_p99 lat_max < <(merged_latency)
@@ -495,7 +578,7 @@ verdict=ok
     [ "$out_of_order" = 0 ] && [ "$publish_failed" = 0 ] && [ "$storm_left" = 0 ] || verdict=FAILED
 
 echo
-echo "### scale-out: $STREAMS streams, $INSTANCES instances, $CLIENTS clients ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
+echo "### scale-out ($SERVER_KIND): $STREAMS streams, $INSTANCES server processes, $CLIENTS clients ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
 echo
 echo "| figure | value |"
 echo "|---|---|"
@@ -515,8 +598,8 @@ echo "| missing / duplicated / out of order (all events, storm included) | $miss
 echo "| listen overflows / drops | $overflows / $drops |"
 echo "| verdict | $verdict |"
 mkdir -p "$(dirname "$RESULTS")"
-printf '{"time":"%s","scenario":"scale-out","label":"%s","streams":%d,"instances":%d,"clients":%d,"open":%d,"failed":%d,"ramp_s":%s,"connect_rate":%d,"per_instance":"%s","server_bytes_per_stream":%d,"server_total_bytes_per_stream":%d,"server_pss_bytes_per_stream":%d,"client_bytes_per_stream":%d,"client_pss_bytes_per_stream":%d,"kernel_bytes_per_conn":%d,"tcp_mem_pages":%d,"tcp_mem_peak_pages":%d,"events":%d,"deliveries":%d,"latency_ms":{"p50":%s,"p99":%s,"max":%s},"server_cpu_s":%s,"cpu_us_per_delivery":%s,"redis_cpu_s":%s,"client_cpu_s":%s,"storm_streams":%d,"storm_back":%d,"storm_s":%s,"storm_rate":%d,"missing":%d,"duplicated":%d,"out_of_order":%d,"listen_overflows":%d,"listen_drops":%d,"publish_failed":%d,"loadavg":%s,"verdict":"%s"}\n' \
-    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$LABEL" "$STREAMS" "$INSTANCES" "$CLIENTS" "$open" "$failed" "$ramp_s" "$connect_rate" \
+printf '{"time":"%s","scenario":"scale-out","server":"%s","label":"%s","streams":%d,"instances":%d,"clients":%d,"open":%d,"failed":%d,"ramp_s":%s,"connect_rate":%d,"per_instance":"%s","server_bytes_per_stream":%d,"server_total_bytes_per_stream":%d,"server_pss_bytes_per_stream":%d,"client_bytes_per_stream":%d,"client_pss_bytes_per_stream":%d,"kernel_bytes_per_conn":%d,"tcp_mem_pages":%d,"tcp_mem_peak_pages":%d,"events":%d,"deliveries":%d,"latency_ms":{"p50":%s,"p99":%s,"max":%s},"server_cpu_s":%s,"cpu_us_per_delivery":%s,"redis_cpu_s":%s,"client_cpu_s":%s,"storm_streams":%d,"storm_back":%d,"storm_s":%s,"storm_rate":%d,"missing":%d,"duplicated":%d,"out_of_order":%d,"listen_overflows":%d,"listen_drops":%d,"publish_failed":%d,"loadavg":%s,"verdict":"%s"}\n' \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SERVER_KIND" "$LABEL" "$STREAMS" "$INSTANCES" "$CLIENTS" "$open" "$failed" "$ramp_s" "$connect_rate" \
     "$per_instance_list" "$server_bytes" "$server_total_bytes" "$server_pss_bytes" "$client_bytes" "$client_pss_bytes" \
     "$kernel_bytes" "${sockstat_mem:-0}" "$TCP_MEM_PEAK" "$EVENTS" "$delivered" "$lat_p50" "$lat_p99" "$lat_max" "$server_cpu" \
     "$cpu_per_delivery_us" "$redis_cpu" "$client_cpu" "$storm_streams" "$storm_back" "$storm_s" "$storm_rate" \
