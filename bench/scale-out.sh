@@ -422,7 +422,6 @@ for c in $(seq 0 $((CLIENTS - 1))); do
     CLIENT_PIDS+=("$!")
     STARTED+=("$!")
 done
-client_rss_at_start=$(mem_kb Rss "${CLIENT_PIDS[@]}")
 
 # ---------------------------------------------------------------------------
 # Ramp: the live progress line
