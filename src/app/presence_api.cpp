@@ -31,6 +31,18 @@ std::string random_instance_name() {
     return name;
 }
 
+// Reads ?type= into `topics`; returns why it cannot be watched, or "".
+std::string parse_watched_topics(const Request& request, std::vector<std::string>& topics) {
+    std::optional<std::string> list = query_param(request.query, "type");
+    if (!list) return "missing ?type=topic1,topic2";
+    std::string error;
+    if (!parse_topic_list(*list, topics, error)) return error;
+    if (std::any_of(topics.begin(), topics.end(), [](const std::string& t) { return has_wildcard(t); })) {
+        return "presence counts the streams of named topics: type= takes no patterns (" + topic_name_rule() + ")";
+    }
+    return {};
+}
+
 }  // namespace
 
 PresenceApi::PresenceApi(Server& server, Hub& hub, const PubSubApi& pubsub)
@@ -72,14 +84,8 @@ void PresenceApi::answer(Connection& connection, const Request& request, Respons
 }
 
 void PresenceApi::open(Connection& connection, const Request& request) {
-    std::optional<std::string> list = query_param(request.query, "type");
     std::vector<std::string> topics;
-    std::string error;
-    if (!list) error = "missing ?type=topic1,topic2";
-    else if (!parse_topic_list(*list, topics, error)) {}
-    else if (std::any_of(topics.begin(), topics.end(), [](const std::string& t) { return has_wildcard(t); }))
-        error = "presence counts the streams of named topics: type= takes no patterns (" + topic_name_rule() + ")";
-    if (!error.empty()) {
+    if (std::string error = parse_watched_topics(request, topics); !error.empty()) {
         answer(connection, request, Response::text(400, error));
         return;
     }
@@ -109,7 +115,7 @@ void PresenceApi::open(Connection& connection, const Request& request) {
         return;
     }
     for (const std::string& topic : topics) {
-        if (board_.watch(topic, total(topic))) hub_.watch(topic);
+        if (board_.watch(topic, hub_.subscribers(topic) + remote(topic))) hub_.watch(topic);
         watching_[topic].push_back(&connection);
         connection.send(encode_presence_event(topic, board_.count(topic)));
         ++stats_.events;
@@ -139,14 +145,14 @@ void PresenceApi::close(Connection& connection, const std::vector<std::string>& 
     --streams_;
 }
 
-std::size_t PresenceApi::total(const std::string& topic) const {
-    auto it = remote_.find(topic);
-    return hub_.subscribers(topic) + (it == remote_.end() ? 0 : it->second);
+std::size_t PresenceApi::remote(std::string_view topic) const {
+    if (remote_.empty()) return 0;   // without --redis, always
+    auto it = remote_.find(std::string(topic));
+    return it == remote_.end() ? 0 : it->second;
 }
 
 void PresenceApi::subscribers_changed(std::string_view topic, std::size_t subscribers) {
-    auto it = remote_.find(std::string(topic));
-    board_.set(topic, subscribers + (it == remote_.end() ? 0 : it->second), loop_.now());
+    board_.set(topic, subscribers + remote(topic), loop_.now());
     arm_flush();
 }
 
@@ -221,7 +227,7 @@ void PresenceApi::on_reports(const std::vector<PresenceReport>& others) {
     std::sort(watched_anywhere_.begin(), watched_anywhere_.end());
     watched_anywhere_.erase(std::unique(watched_anywhere_.begin(), watched_anywhere_.end()), watched_anywhere_.end());
     Millis now = loop_.now();
-    for (const std::string& topic : board_.topics()) board_.set(topic, total(topic), now);
+    for (const std::string& topic : board_.topics()) board_.set(topic, hub_.subscribers(topic) + remote(topic), now);
     arm_flush();
 }
 

@@ -72,8 +72,8 @@ private:
     void close(Connection& connection, const std::vector<std::string>& topics);
     // A count of a watched topic moved on this instance.
     void subscribers_changed(std::string_view topic, std::size_t subscribers) override;
-    // This instance's streams plus, with --redis, the others'.
-    std::size_t total(const std::string& topic) const;
+    // The other instances' streams on `topic` (0 without --redis).
+    std::size_t remote(std::string_view topic) const;
     // Sends what the board says is due, then waits for the next due change.
     void flush();
     void arm_flush();
