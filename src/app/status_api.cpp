@@ -204,7 +204,7 @@ std::string StatusApi::render_metrics() const {
     }
     m.single("sse_other_topics_subscribers", "gauge", "Subscribed streams of the topics not listed by name.",
              static_cast<double>(other));
-    m.single("sse_topics", "gauge", "Topics with subscribers or ended.", static_cast<double>(hub_.topic_count()));
+    m.single("sse_topics", "gauge", "Topics with subscribers, ended, or watched by presence streams.", static_cast<double>(hub_.topic_count()));
 
     m.single("sse_events_published_total", "counter", "Events published.", static_cast<double>(h.published));
     m.single("sse_events_delivered_total", "counter", "Events queued to streams, live and replayed.",

@@ -178,7 +178,7 @@ public:
     const HubStats& stats() const { return stats_; }
     EventId last_id() const { return external_ids_ ? last_ingested_ : ids_.last(); }
 
-    // The names of topics that have subscribers or are ended.
+    // The names of topics that have subscribers, are ended or are watched.
     std::vector<std::string> topic_names() const;
 
 private:
