@@ -160,3 +160,31 @@ TEST_CASE("presence: /metrics counts watchers, watched topics and events") {
     CHECK(metrics.body.find("sse_presence_watched_topics 2\n") != std::string::npos);
     CHECK(metrics.body.find("sse_presence_events_total 3\n") != std::string::npos);
 }
+
+TEST_CASE("presence: past kMaxWatchedTopics (10,000) a watcher is told to come back later, with a 200 and a retry:") {
+    ServerProcess server({"--no-demo"});
+    // 156 streams of 64 new topics each: 9,984 watched.
+    auto names = [](int from, int count) {
+        std::string list;
+        for (int i = from; i < from + count; ++i) list += (list.empty() ? "w." : ",w.") + std::to_string(i);
+        return list;
+    };
+    std::vector<std::unique_ptr<HubSubscriber>> watchers;
+    for (int s = 0; s < 156; ++s) {
+        watchers.push_back(std::make_unique<HubSubscriber>(server.port(), "/presence?type=" + names(s * 64, 64)));
+        REQUIRE(watchers.back()->head().status == 200);
+    }
+    // 17 more would make 10,001: a 200 stream, a comment, a retry: and the end.
+    HubSubscriber refused(server.port(), "/presence?type=" + names(9984, 17));
+    CHECK(refused.head().status == 200);
+    CHECK_FALSE(refused.next_event().has_value());
+    CHECK(refused.reader().retry().has_value());
+    CHECK(refused.reader().comment_count() >= 1);
+    // Topics already watched cost nothing more; 16 new ones reach the limit exactly.
+    HubSubscriber known(server.port(), "/presence?type=" + names(0, 64));
+    CHECK(count_of(known.next()).topic == "w.0");
+    HubSubscriber last(server.port(), "/presence?type=" + names(9984, 16));
+    CHECK(count_of(last.next()).topic == "w.9984");
+    Response metrics = fetch(server.port(), make_request("GET", "/metrics"));
+    CHECK(metrics.body.find("sse_presence_watched_topics 10000\n") != std::string::npos);
+}
