@@ -28,6 +28,7 @@ TEST_CASE("no flags keeps the defaults") {
     CHECK(outcome.run);
     CHECK(options.port == 8000);
     CHECK(options.bind == "::");
+    CHECK(options.presence_interval_ms == 1000);
 }
 
 TEST_CASE("flags take their value as the next word or after '='") {
@@ -52,6 +53,8 @@ TEST_CASE("bad flags and values exit 2 with a one-line reason") {
         {{"--port", "-1"}, "--port expects"},
         {{"--port", "80x"}, "--port expects"},
         {{"--www="}, "--www expects a folder"},
+        {{"--presence-interval-ms", "9"}, "--presence-interval-ms expects a whole number from 10 to 3600000"},
+        {{"--presence-interval-ms", "3600001"}, "--presence-interval-ms expects"},
     };
     for (const Case& c : cases) {
         Options options;
