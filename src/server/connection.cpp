@@ -55,6 +55,9 @@ void Connection::respond(Response response) {
         // be read again if their bytes had passed kMaxDeferredInputBytes.
         phase_ = Phase::Request;
         input_paused_ = false;
+        // The requests behind it are read from now on, so their header
+        // deadline starts now.
+        set_deadline(input_.empty() ? Deadline::Idle : Deadline::Header);
     }
     queue_answer(std::move(response));
     // Given from a callback outside any handler (not from within the

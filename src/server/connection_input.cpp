@@ -34,7 +34,9 @@ void Connection::on_readable() {
     if (!reads_requests()) return;
     // The first byte of a request starts its header deadline: a client
     // that trickles bytes (slowloris) is cut off then, whatever its pace.
-    if (input_.empty() && deadline_ == Deadline::Idle) set_deadline(Deadline::Header);
+    // Bytes behind a deferred answer are not being read yet: their
+    // deadline starts with the answer (respond()).
+    if (input_.empty() && deadline_ == Deadline::Idle && phase_ == Phase::Request) set_deadline(Deadline::Header);
     input_.append(buffer, static_cast<std::size_t>(n));
     process_input();
 }
@@ -107,7 +109,11 @@ bool Connection::handle_next_request() {
     // The request's views point into input_: consume only after dispatch.
     input_.erase(0, parsed.consumed + body_length);
     chunked_.reset();
-    if (reads_requests()) set_deadline(input_.empty() ? Deadline::Idle : Deadline::Header);
+    // Behind a deferred answer only the idle limit runs (an answer that
+    // never comes closes the connection): a 408 for the next request now
+    // would go out as the deferred request's answer.
+    if (phase_ == Phase::Awaiting) set_deadline(Deadline::Idle);
+    else if (reads_requests()) set_deadline(input_.empty() ? Deadline::Idle : Deadline::Header);
     return true;
 }
 

@@ -1,11 +1,14 @@
 // A request whose answer is deferred: a publish with --redis waits for
 // Redis to take the event. A FakeRedis that holds the XADD keeps it waiting
 // as long as the test likes, so the requests pipelined behind it can be
-// watched: the server reads only a bounded amount of them, then answers
-// them all once Redis answers.
+// watched: the server reads only a bounded amount of them, starts their
+// header deadline only once the publish is answered, then answers them in
+// order.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "../support/client.h"
 #include "../support/fake_redis.h"
@@ -93,4 +96,48 @@ TEST_CASE("hardening: behind a publish waiting for Redis, a connection is read o
     }
     CHECK(healthy == pipelined.size() / request.size());
     CHECK(metrics.value("sse_deferred_input_pauses_total") == 1);
+}
+
+TEST_CASE("deferred: a request pipelined behind a publish waiting for Redis gets its header deadline only once the publish is answered") {
+    FakeRedis redis;
+    ServerProcess server({"--no-demo", "--redis", redis.address(), "--header-timeout-ms", "200"});
+    redis.bring_up(server.port());
+    Metrics metrics(server.port());
+
+    Connection publisher = Connection::open(server.port());
+    publisher.send_all(make_request("POST", "/publish?topic=t", "Content-Length: 5\r\n") + "hello" +
+                       "GET /healthz HTTP/1.1\r\nHo");   // the next request, its head unfinished
+    FakeRedis::Command xadd = redis.next_command();
+    REQUIRE(xadd.words.at(0) == "XADD");
+    // Redis holds the publish for three header deadlines: none may fire, since
+    // the server is not reading the next request yet (a 408 now would go out
+    // as the publish's answer, and the publish's answer as the next one's).
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    CHECK(metrics.value("sse_timeouts_total{kind=\"header\"}") == 0);
+
+    redis.reply(xadd, "$15\r\n1700000000000-0\r\n");
+    Response published = read_response(publisher);
+    CHECK(published.status == 200);
+    CHECK(published.body.find("\"id\":\"1700000000000-0\"") != std::string::npos);
+    // Now the unfinished head has its 200 ms, and gets its 408 after them.
+    Response late = read_response(publisher);
+    CHECK(late.status == 408);
+    CHECK(publisher.wait_for_close());
+}
+
+TEST_CASE("deferred: the pipelined request, finished after the publish is answered, is answered in order") {
+    FakeRedis redis;
+    ServerProcess server({"--no-demo", "--redis", redis.address(), "--header-timeout-ms", "200"});
+    redis.bring_up(server.port());
+    Connection publisher = Connection::open(server.port());
+    publisher.send_all(make_request("POST", "/publish?topic=t", "Content-Length: 5\r\n") + "hello" +
+                       "GET /healthz HTTP/1.1\r\nHo");
+    FakeRedis::Command xadd = redis.next_command();
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    redis.reply(xadd, "$15\r\n1700000000000-0\r\n");
+    CHECK(read_response(publisher).status == 200);
+    publisher.send_all("st: x\r\n\r\n");
+    Response health = read_response(publisher);
+    CHECK(health.status == 200);
+    CHECK(health.body.find("ok") != std::string::npos);
 }
