@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <random>
 
-#include "app/access.h"
 #include "app/pubsub_api.h"
 #include "http/url.h"
 #include "loop/log.h"
@@ -45,12 +44,11 @@ std::string parse_watched_topics(const Request& request, std::vector<std::string
 
 }  // namespace
 
-PresenceApi::PresenceApi(Server& server, Hub& hub, const PubSubApi& pubsub)
+PresenceApi::PresenceApi(Server& server, Hub& hub, PubSubApi& pubsub)
     : server_(server),
       loop_(server.loop()),
       hub_(hub),
       pubsub_(pubsub),
-      cors_(server.options().cors_origins),
       board_(server.options().presence_interval_ms) {
     hub_.set_presence_observer(this);
 }
@@ -67,43 +65,21 @@ void PresenceApi::install() {
         open(c, r);
     }, nullptr, AtCapacity::Serve);
     router.add("OPTIONS", "/presence", [this](Connection& c, const Request& r, std::string_view) {
-        Response response;
-        response.status = 204;
-        const Header* origin = r.find("Origin");
-        response.headers = cors_.preflight_headers(origin ? origin->value : std::string_view{}, "GET");
-        response.headers.emplace_back("Allow", "GET, OPTIONS");
-        c.respond(std::move(response));
+        pubsub_.preflight(c, r, "GET");
     });
-}
-
-void PresenceApi::answer(Connection& connection, const Request& request, Response response) const {
-    const Header* origin = request.find("Origin");
-    HeaderList cors = cors_.response_headers(origin ? origin->value : std::string_view{});
-    response.headers.insert(response.headers.end(), cors.begin(), cors.end());
-    connection.respond(std::move(response));
 }
 
 void PresenceApi::open(Connection& connection, const Request& request) {
     std::vector<std::string> topics;
     if (std::string error = parse_watched_topics(request, topics); !error.empty()) {
-        answer(connection, request, Response::text(400, error));
+        pubsub_.answer(connection, request, 400, error);
         return;
     }
     // Watching a topic's presence needs the right to read it: who is in a
     // private room is as private as what is said there.
     std::optional<std::int64_t> expires_s;
-    if (!pubsub_.carries_publish_token(request)) {
-        Access::Verdict verdict = pubsub_.access().may_subscribe(request, topics, wall_clock_s());
-        if (verdict.status != 0) {
-            Response response = Response::text(verdict.status, verdict.reason);
-            if (verdict.status == 401) response.headers.emplace_back("WWW-Authenticate", "Bearer");
-            answer(connection, request, std::move(response));
-            return;
-        }
-        expires_s = verdict.expires_s;
-    }
-    const Header* origin = request.find("Origin");
-    if (!connection.start_stream(cors_.response_headers(origin ? origin->value : std::string_view{}))) return;
+    if (!pubsub_.authorize_subscribe(connection, request, topics, expires_s)) return;
+    if (!connection.start_stream(pubsub_.cors_headers(request))) return;
     std::size_t unwatched = std::count_if(topics.begin(), topics.end(),
                                           [this](const std::string& t) { return !board_.watched(t); });
     if (board_.size() + unwatched > kMaxWatchedTopics) {
@@ -122,12 +98,7 @@ void PresenceApi::open(Connection& connection, const Request& request) {
     }
     ++streams_;
     connection.set_on_close([this, &connection, topics] { close(connection, topics); });
-    if (expires_s) {
-        // As for a private stream: a last retry: when the token expires.
-        std::int64_t delay_ms = *expires_s * 1000 - static_cast<std::int64_t>(wall_clock_ms());
-        connection.timer() = loop_.add_timer(std::max<std::int64_t>(0, delay_ms),
-                                             [&connection] { connection.pause(std::nullopt); });
-    }
+    if (expires_s) pubsub_.end_at(connection, *expires_s);   // as a private stream does
 }
 
 void PresenceApi::close(Connection& connection, const std::vector<std::string>& topics) {

@@ -29,7 +29,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include "http/cors.h"
 #include "loop/event_loop.h"
 #include "redis/redis_presence.h"
 #include "sse/hub.h"
@@ -51,9 +50,9 @@ struct PresenceStats {
 
 class PresenceApi final : public PresenceObserver {
 public:
-    // `pubsub`'s rules decide who may watch a private topic: whoever may
-    // subscribe to it (a granting token, or --publish-token).
-    PresenceApi(Server& server, Hub& hub, const PubSubApi& pubsub);
+    // `pubsub`'s rules decide who may watch a private topic (whoever may
+    // subscribe to it), and its answers carry the same CORS headers.
+    PresenceApi(Server& server, Hub& hub, PubSubApi& pubsub);
     ~PresenceApi() override;
 
     void install();
@@ -79,13 +78,11 @@ private:
     void arm_flush();
     void exchange();
     void on_reports(const std::vector<PresenceReport>& others);
-    void answer(Connection& connection, const Request& request, Response response) const;
 
     Server& server_;
     EventLoop& loop_;
     Hub& hub_;
-    const PubSubApi& pubsub_;
-    CorsPolicy cors_;
+    PubSubApi& pubsub_;
     PresenceBoard board_;
     // The presence streams watching each topic.
     std::unordered_map<std::string, std::vector<Connection*>> watching_;

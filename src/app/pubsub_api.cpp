@@ -150,18 +150,9 @@ void PubSubApi::subscribe_many(Connection& connection, const Request& request) {
 void PubSubApi::subscribe(Connection& connection, const Request& request, std::vector<std::string> topics,
                           bool multi) {
     // Who may read comes first: a refusal must not tell whether a topic
-    // exists, has ended or has subscribers. Only the publish token reads
-    // private topics without a grant: being on loopback is not enough
-    // (behind a proxy every browser is on loopback).
+    // exists, has ended or has subscribers.
     std::optional<std::int64_t> expires_s;
-    if (!carries_publish_token(request)) {
-        Access::Verdict verdict = access_.may_subscribe(request, topics, wall_clock_s());
-        if (verdict.status != 0) {
-            refuse(connection, request, verdict);
-            return;
-        }
-        expires_s = verdict.expires_s;
-    }
+    if (!authorize_subscribe(connection, request, topics, expires_s)) return;
     std::size_t last_n = 0;
     if (std::optional<std::string> last = query_param(request.query, "last")) {
         std::size_t max = server_.options().history;
@@ -186,6 +177,21 @@ void PubSubApi::subscribe(Connection& connection, const Request& request, std::v
         hub_.subscribe(connection, std::move(topics), multi, resume_position(request), last_n);
     connection.set_on_close([this, subscription] { hub_.unsubscribe(subscription); });
     if (expires_s) end_at(connection, *expires_s);
+}
+
+bool PubSubApi::authorize_subscribe(Connection& connection, const Request& request,
+                                    std::span<const std::string> names, std::optional<std::int64_t>& expires_s) {
+    // Being on loopback is not enough to read a private topic: behind a
+    // proxy every browser is on loopback.
+    expires_s.reset();
+    if (carries_publish_token(request)) return true;
+    Access::Verdict verdict = access_.may_subscribe(request, names, wall_clock_s());
+    if (verdict.status != 0) {
+        refuse(connection, request, verdict);
+        return false;
+    }
+    expires_s = verdict.expires_s;
+    return true;
 }
 
 void PubSubApi::end_at(Connection& connection, std::int64_t expires_s) {

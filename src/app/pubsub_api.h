@@ -65,6 +65,21 @@ public:
     // operator's rule, or a token whose publish patterns cover each. Answers
     // 401/403 if not.
     bool authorize_publish(Connection& connection, const Request& request, std::span<const std::string> topics);
+    // May the request read every one of `names` (a stream, or their
+    // presence)? Who may read comes first, and a refusal (401 with
+    // WWW-Authenticate, or 403) says nothing of whether a topic exists.
+    // Only the publish token reads private topics without a grant. On yes,
+    // `expires_s` is when the token used stops being valid (if it does).
+    bool authorize_subscribe(Connection& connection, const Request& request, std::span<const std::string> names,
+                             std::optional<std::int64_t>& expires_s);
+    // Ends the stream with a last retry: when its token expires (at
+    // `expires_s`, wall clock), on the connection's own timer.
+    void end_at(Connection& connection, std::int64_t expires_s);
+    // The answers of the API, with the CORS headers of the request's
+    // Origin (--cors-origin); a preflight allowing `methods`.
+    void answer(Connection& connection, const Request& request, int status, std::string_view text);
+    HeaderList cors_headers(const Request& request) const;
+    void preflight(Connection& connection, const Request& request, std::string_view methods);
     const Access& access() const { return access_; }
     // This instance's Idempotency-Keys (without --redis) and how repeats
     // were answered, for /metrics.
@@ -76,8 +91,6 @@ private:
     void subscribe_many(Connection& connection, const Request& request);
     void subscribe(Connection& connection, const Request& request, std::vector<std::string> topics,
                    bool multi);
-    // Ends the stream when its token expires (at `expires_s`, wall clock).
-    void end_at(Connection& connection, std::int64_t expires_s);
     // Answers a refusal of `access` (401 with WWW-Authenticate, or 403).
     void refuse(Connection& connection, const Request& request, const Access::Verdict& verdict);
     // What a POST /publish asks for, from its query. Every field also goes
@@ -95,16 +108,12 @@ private:
     // Publishes into the hub; returns the answer's JSON.
     std::string publish_locally(const PublishRequest& publish, std::string_view body);
     void end_topic(Connection& connection, const Request& request);
-    void preflight(Connection& connection, const Request& request, std::string_view methods);
 
     // Answers 400 and returns nullopt unless ?topic= names a valid topic.
     std::optional<std::string> topic_param(Connection& connection, const Request& request);
-    // The CORS headers for the request's Origin, and the one way this API
-    // answers: every answer but a preflight goes out through send(), which
-    // adds them, so no answer can forget them.
-    HeaderList cors_headers(const Request& request) const;
+    // The one way this API answers: every answer but a preflight goes out
+    // through send(), which adds the CORS headers, so none can forget them.
     static void send(Connection& connection, const HeaderList& cors, Response response);
-    void answer(Connection& connection, const Request& request, int status, std::string_view text);
     void answer_json(Connection& connection, const Request& request, std::string json);
     // Gives the answer to a deferred request later, if its connection is
     // still open, with the CORS headers of the request.
