@@ -123,7 +123,7 @@ std::size_t PresenceApi::remote(std::string_view topic) const {
 }
 
 void PresenceApi::subscribers_changed(std::string_view topic, std::size_t subscribers) {
-    board_.set(topic, subscribers + remote(topic), loop_.now());
+    board_.set(topic, subscribers + remote(topic));
     arm_flush();
 }
 
@@ -197,8 +197,7 @@ void PresenceApi::on_reports(const std::vector<PresenceReport>& others) {
     }
     std::sort(watched_anywhere_.begin(), watched_anywhere_.end());
     watched_anywhere_.erase(std::unique(watched_anywhere_.begin(), watched_anywhere_.end()), watched_anywhere_.end());
-    Millis now = loop_.now();
-    for (const std::string& topic : board_.topics()) board_.set(topic, hub_.subscribers(topic) + remote(topic), now);
+    for (const std::string& topic : board_.topics()) board_.set(topic, hub_.subscribers(topic) + remote(topic));
     arm_flush();
 }
 

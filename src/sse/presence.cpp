@@ -35,7 +35,7 @@ bool PresenceBoard::unwatch(std::string_view topic) {
     return true;
 }
 
-void PresenceBoard::set(std::string_view topic, std::size_t count, Millis) {
+void PresenceBoard::set(std::string_view topic, std::size_t count) {
     auto it = entries_.find(topic);
     if (it == entries_.end()) return;
     Entry& entry = it->second;

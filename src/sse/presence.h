@@ -52,7 +52,8 @@ public:
     bool watched(std::string_view topic) const { return entries_.find(topic) != entries_.end(); }
 
     // The count of `topic` is now `count` (nothing for a topic not watched).
-    void set(std::string_view topic, std::size_t count, Millis now);
+    // When it goes out is decided by take_due(), so no time is needed here.
+    void set(std::string_view topic, std::size_t count);
     // The latest count of a watched topic: what a new watcher is told.
     std::size_t count(std::string_view topic) const;
 

@@ -47,18 +47,18 @@ TEST_CASE("board: the first change goes out at once, later ones at most once per
     PresenceBoard board(kInterval);
     CHECK(board.watch("room", 0));
     CHECK_FALSE(board.next_due());
-    board.set("room", 1, 0);
+    board.set("room", 1);
     CHECK(board.next_due() == 0);               // never told before: at once
     CHECK(said(board.take_due(0)) == std::vector<std::string>{"room=1"});
     // A burst within the interval: held back, then the count of that moment.
-    for (std::size_t n = 2; n <= 50; ++n) board.set("room", n, 10 + n);
+    for (std::size_t n = 2; n <= 50; ++n) board.set("room", n);
     CHECK(board.take_due(500).empty());
     CHECK(board.next_due() == 1000);
     CHECK(said(board.take_due(1000)) == std::vector<std::string>{"room=50"});
     // One change per interval for the next intervals: each sent, one interval apart.
     for (int period = 2; period <= 5; ++period) {
         sse::Millis start = period * kInterval;
-        board.set("room", 50 + period, start + 1);
+        board.set("room", 50 + period);
         CHECK(board.next_due() <= start + 1);   // last told about one interval ago
         CHECK(said(board.take_due(start + 1)) == std::vector<std::string>{"room=" + std::to_string(50 + period)});
         CHECK(board.take_due(start + 999).empty());
@@ -68,10 +68,10 @@ TEST_CASE("board: the first change goes out at once, later ones at most once per
 TEST_CASE("board: a count that comes back to what was told says nothing") {
     PresenceBoard board(kInterval);
     board.watch("room", 4);
-    board.set("room", 5, 0);
+    board.set("room", 5);
     CHECK(said(board.take_due(0)) == std::vector<std::string>{"room=5"});
-    board.set("room", 6, 100);
-    board.set("room", 5, 200);
+    board.set("room", 6);
+    board.set("room", 5);
     CHECK(board.take_due(1000).empty());
     CHECK_FALSE(board.next_due());
 }
@@ -80,14 +80,14 @@ TEST_CASE("board: topics are throttled each on its own, and unwatched ones are n
     PresenceBoard board(kInterval);
     board.watch("a", 0);
     board.watch("b", 0);
-    board.set("a", 1, 0);
+    board.set("a", 1);
     CHECK(said(board.take_due(0)) == std::vector<std::string>{"a=1"});
-    board.set("b", 1, 300);
-    board.set("a", 2, 300);
+    board.set("b", 1);
+    board.set("a", 2);
     CHECK(said(board.take_due(300)) == std::vector<std::string>{"b=1"});  // b never told: at once
     CHECK(board.next_due() == 1000);
     CHECK(said(board.take_due(1000)) == std::vector<std::string>{"a=2"});
-    board.set("c", 7, 1000);                    // not watched: ignored
+    board.set("c", 7);   // not watched: ignored
     CHECK_FALSE(board.watched("c"));
     CHECK(board.count("c") == 0);
     CHECK_FALSE(board.next_due());
@@ -98,7 +98,7 @@ TEST_CASE("board: watchers are counted; the last one out takes the topic off, wa
     CHECK(board.watch("room", 2));
     CHECK_FALSE(board.watch("room", 99));       // second watcher: the count is kept
     CHECK(board.count("room") == 2);
-    board.set("room", 3, 0);
+    board.set("room", 3);
     CHECK_FALSE(board.unwatch("room"));
     CHECK(board.unwatch("room"));
     CHECK_FALSE(board.watched("room"));
